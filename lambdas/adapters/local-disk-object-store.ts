@@ -1,0 +1,453 @@
+import { constants as fsConstants } from 'node:fs';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { ListedObject, ObjectStore, StoredObject } from '../ports/object-store.js';
+
+/**
+ * How writes reach stable storage.
+ * - `journal`: the server's hot path. Concurrent writes are appended to one write-ahead journal and made durable by a
+ *   single fdatasync (group commit), then written to their keys. Recovery on open re-applies what the journal holds,
+ *   so an acknowledged write survives a crash even if its key file had not reached the disk.
+ * - `fsync`: every object is fsynced with its folder before the write resolves. Simple and slow; for tools.
+ * - `none`: no fsync at all, for data that can be rebuilt (replay output, benchmark fixtures); call `sync()` at the end.
+ */
+export type Durability = 'journal' | 'fsync' | 'none';
+
+export interface LocalDiskObjectStoreOptions {
+  /** The folder that stands in for the bucket. */
+  readonly root: string;
+  /** @default 'fsync' */
+  readonly durability?: Durability;
+  /** Where the journal lives when durability is `journal`. @default `${root}/../journal` */
+  readonly journalDir?: string;
+  /** Journal size that triggers a checkpoint. @default 8 MiB */
+  readonly checkpointBytes?: number;
+  /** Longest time a non-empty journal waits for a checkpoint. @default 2000 ms */
+  readonly checkpointIntervalMs?: number;
+}
+
+interface PendingWrite {
+  readonly objects: readonly StoredObject[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const RECORD_HEADER_BYTES = 8; // uint32 length + uint32 crc32 of the payload
+
+/** An object store on local disk with the same key layout as the S3 bucket. */
+export class LocalDiskObjectStore implements ObjectStore {
+  readonly root: string;
+  private readonly durability: Durability;
+  private readonly journalDir: string;
+  private readonly checkpointBytes: number;
+  private readonly checkpointIntervalMs: number;
+  private tmpCounter = 0;
+
+  private journal: FileHandle | undefined;
+  private journalSegment = 0;
+  private journalBytes = 0;
+  private pending: PendingWrite[] = [];
+  private flushing: Promise<void> | undefined;
+  /** Files written since the last checkpoint: they become durable on their own only when the checkpoint fsyncs them. */
+  private unsyncedPaths = new Set<string>();
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointRunning: Promise<void> = Promise.resolve();
+  private rotateRequested = false;
+  private closed = false;
+
+  private constructor(options: LocalDiskObjectStoreOptions) {
+    this.root = path.resolve(options.root);
+    this.durability = options.durability ?? 'fsync';
+    this.journalDir = path.resolve(options.journalDir ?? path.join(this.root, '..', 'journal'));
+    this.checkpointBytes = options.checkpointBytes ?? 8 * 1024 * 1024;
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? 2000;
+  }
+
+  /** Opens the store; in journal mode this first recovers whatever an earlier process acknowledged but left behind. */
+  static async open(options: LocalDiskObjectStoreOptions): Promise<LocalDiskObjectStore> {
+    const store = new LocalDiskObjectStore(options);
+    await mkdir(store.root, { recursive: true });
+    if (store.durability === 'journal') await store.openJournal();
+    return store;
+  }
+
+  async putObjects(objects: readonly StoredObject[]): Promise<void> {
+    if (this.closed) throw new Error('object store is closed');
+    for (const object of objects) this.pathOf(object.key); // reject bad keys before anything is written
+    if (objects.length === 0) return;
+    if (this.durability !== 'journal') {
+      await Promise.all(objects.map((object) => this.writeObjectFile(object, this.durability === 'fsync')));
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.pending.push({ objects, resolve, reject });
+      void this.kickFlush();
+    });
+  }
+
+  async getObject(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async *listObjects(prefix: string): AsyncIterable<ListedObject> {
+    // Walk only the deepest folder the prefix names, then filter by the rest of the prefix.
+    const slash = prefix.lastIndexOf('/');
+    const folderKey = slash >= 0 ? prefix.slice(0, slash) : '';
+    const keys = await this.walk(folderKey);
+    keys.sort();
+    for (const key of keys) {
+      if (!key.startsWith(prefix)) continue;
+      try {
+        const info = await stat(this.pathOf(key));
+        yield { key, size: info.size, lastModified: info.mtime };
+      } catch (error) {
+        if (!isNotFound(error)) throw error; // deleted while listing: skip it
+      }
+    }
+  }
+
+  async deleteObjects(keys: readonly string[]): Promise<void> {
+    await Promise.all(
+      keys.map(async (key) => {
+        await rm(this.pathOf(key), { force: true });
+        this.unsyncedPaths.delete(this.pathOf(key));
+      }),
+    );
+  }
+
+  /** Makes everything written so far durable (for `none` durability, after a bulk write). */
+  async sync(): Promise<void> {
+    if (this.durability === 'journal') {
+      await this.checkpoint();
+      return;
+    }
+    await fsyncTree(this.root);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flushing;
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    if (this.journal) {
+      await this.checkpoint();
+      await this.journal.close();
+      this.journal = undefined;
+      await rm(this.lockPath(), { force: true });
+    }
+  }
+
+  /** Absolute path of a key; rejects keys that would escape the root. */
+  pathOf(key: string): string {
+    if (
+      key === '' ||
+      key.startsWith('/') ||
+      key.split('/').some((part) => part === '..' || part === '.' || part === '')
+    ) {
+      throw new Error(`invalid object key: ${JSON.stringify(key)}`);
+    }
+    return path.join(this.root, key);
+  }
+
+  // --- journal -----------------------------------------------------------------------------------------------------
+
+  private lockPath(): string {
+    return path.join(this.journalDir, 'LOCK');
+  }
+
+  private async openJournal(): Promise<void> {
+    await mkdir(this.journalDir, { recursive: true });
+    await this.acquireLock();
+    const segments = await this.journalSegments();
+    for (const segment of segments) await this.recoverSegment(segment);
+    if (this.unsyncedPaths.size > 0) await this.fsyncPaths([...this.unsyncedPaths]);
+    this.unsyncedPaths.clear();
+    for (const segment of segments) await unlink(path.join(this.journalDir, segment));
+    this.journalSegment = segments.length > 0 ? segmentNumber(segments[segments.length - 1]!) + 1 : 1;
+    await this.openSegment();
+  }
+
+  /** One server per home: a second one would interleave journals. A lock left by a killed process is taken over. */
+  private async acquireLock(): Promise<void> {
+    try {
+      const handle = await open(
+        this.lockPath(),
+        fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY,
+      );
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number.parseInt(await readFile(this.lockPath(), 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) {
+        throw new Error(
+          `the lake at ${this.root} is in use by process ${holder} (lock ${this.lockPath()}); stop it or use another CS_PULSE_HOME`,
+        );
+      }
+      await writeFile(this.lockPath(), String(process.pid));
+    }
+  }
+
+  private async journalSegments(): Promise<string[]> {
+    const names = await readdir(this.journalDir);
+    return names.filter((name) => /^\d{12}\.log$/.test(name)).sort();
+  }
+
+  private async recoverSegment(segment: string): Promise<void> {
+    const bytes = await readFile(path.join(this.journalDir, segment));
+    let offset = 0;
+    while (offset + RECORD_HEADER_BYTES <= bytes.length) {
+      const length = bytes.readUInt32LE(offset);
+      const checksum = bytes.readUInt32LE(offset + 4);
+      const start = offset + RECORD_HEADER_BYTES;
+      if (start + length > bytes.length) break; // torn tail: that write was never acknowledged
+      const payload = bytes.subarray(start, start + length);
+      if (crc32(payload) !== checksum) break;
+      for (const object of decodeRecord(payload)) await this.writeObjectFile(object, false);
+      offset = start + length;
+    }
+  }
+
+  private async openSegment(): Promise<void> {
+    const name = `${String(this.journalSegment).padStart(12, '0')}.log`;
+    this.journal = await open(path.join(this.journalDir, name), 'a');
+    this.journalBytes = 0;
+    await fsyncDirectory(this.journalDir);
+  }
+
+  private kickFlush(): Promise<void> {
+    this.flushing ??= this.flushLoop();
+    return this.flushing;
+  }
+
+  /**
+   * The only code that touches the journal file. Group commit: everything queued while the previous fdatasync ran
+   * goes out in the next single write + fdatasync. Rotation happens here too, between batches, never during one.
+   */
+  private async flushLoop(): Promise<void> {
+    await null; // always yield once, so `flushing` is set before the loop can finish
+    try {
+      while (this.pending.length > 0 || this.rotateRequested) {
+        const batch = this.pending;
+        this.pending = [];
+        if (batch.length > 0) await this.commitBatch(batch);
+        if (this.rotateRequested || this.journalBytes >= this.checkpointBytes) {
+          this.rotateRequested = false;
+          await this.rotate();
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+    if (this.journalBytes > 0 && !this.checkpointTimer && !this.closed) {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointTimer = undefined;
+        void this.checkpoint().catch((error) => console.error('journal checkpoint failed', error));
+      }, this.checkpointIntervalMs);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  private async commitBatch(batch: readonly PendingWrite[]): Promise<void> {
+    try {
+      const records = batch.map((write) => encodeRecord(write.objects));
+      const journal = this.journal!;
+      await journal.writev(records);
+      await journal.datasync();
+      this.journalBytes += records.reduce((sum, record) => sum + record.length, 0);
+      // The journal now holds the batch durably; the key files may be written without their own fsync.
+      await Promise.all(
+        batch.flatMap((write) => write.objects.map((object) => this.writeObjectFile(object, false))),
+      );
+      for (const write of batch) write.resolve();
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+    }
+  }
+
+  /** Starts a new segment and, in the background, retires the old ones once their files are on disk. */
+  private async rotate(): Promise<void> {
+    const paths = [...this.unsyncedPaths];
+    this.unsyncedPaths.clear();
+    const retired = await this.journalSegments();
+    await this.journal?.close();
+    this.journalSegment += 1;
+    await this.openSegment();
+    const previous = this.checkpointRunning;
+    this.checkpointRunning = (async () => {
+      await previous;
+      await this.fsyncPaths(paths);
+      for (const segment of retired) await rm(path.join(this.journalDir, segment), { force: true });
+    })();
+    this.checkpointRunning.catch((error) => console.error('journal checkpoint failed', error));
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (this.journal && this.journalBytes > 0) {
+      this.rotateRequested = true;
+      await this.kickFlush();
+    }
+    await this.checkpointRunning;
+  }
+
+  private async fsyncPaths(paths: readonly string[]): Promise<void> {
+    const folders = new Set<string>();
+    await runBounded(paths, 8, async (filePath) => {
+      folders.add(path.dirname(filePath));
+      await fsyncFile(filePath);
+    });
+    await runBounded([...folders], 8, fsyncDirectory);
+  }
+
+  // --- files -------------------------------------------------------------------------------------------------------
+
+  private async writeObjectFile(object: StoredObject, durable: boolean): Promise<void> {
+    const target = this.pathOf(object.key);
+    const folder = path.dirname(target);
+    await mkdir(folder, { recursive: true });
+    // Write beside the target and rename over it, so a reader (DuckDB, replay) never sees half a file.
+    const temporary = `${target}.tmp-${process.pid}-${++this.tmpCounter}`;
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(object.body);
+      if (durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, target);
+    if (durable) await fsyncDirectory(folder);
+    else if (this.durability === 'journal') this.unsyncedPaths.add(target);
+  }
+
+  private async walk(folderKey: string): Promise<string[]> {
+    const base = folderKey === '' ? this.root : this.pathOf(folderKey);
+    let entries: string[];
+    try {
+      entries = (await readdir(base, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile() && !entry.name.includes('.tmp-'))
+        .map((entry) =>
+          path.relative(this.root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
+        );
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    return entries;
+  }
+}
+
+function encodeRecord(objects: readonly StoredObject[]): Buffer {
+  const payload = Buffer.from(
+    JSON.stringify(
+      objects.map((object) =>
+        typeof object.body === 'string'
+          ? { key: object.key, text: object.body }
+          : { key: object.key, base64: Buffer.from(object.body).toString('base64') },
+      ),
+    ),
+  );
+  const header = Buffer.alloc(RECORD_HEADER_BYTES);
+  header.writeUInt32LE(payload.length, 0);
+  header.writeUInt32LE(crc32(payload), 4);
+  return Buffer.concat([header, payload]);
+}
+
+function decodeRecord(payload: Buffer): StoredObject[] {
+  const entries = JSON.parse(payload.toString('utf8')) as { key: string; text?: string; base64?: string }[];
+  return entries.map((entry) => ({
+    key: entry.key,
+    body: entry.text ?? Buffer.from(entry.base64 ?? '', 'base64'),
+  }));
+}
+
+function segmentNumber(name: string): number {
+  return Number.parseInt(name.slice(0, 12), 10);
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function fsyncFile(filePath: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(filePath, 'r');
+  } catch (error) {
+    if (isNotFound(error)) return; // deleted since: nothing to make durable
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncDirectory(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncTree(root: string): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(root, { recursive: true, withFileTypes: true });
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+  const files = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+  const folders = [
+    root,
+    ...entries.filter((e) => e.isDirectory()).map((e) => path.join(e.parentPath, e.name)),
+  ];
+  await runBounded(files, 8, fsyncFile);
+  await runBounded(folders, 8, fsyncDirectory);
+}
+
+async function runBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

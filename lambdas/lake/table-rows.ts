@@ -1,0 +1,139 @@
+import { type CanonicalEvent, DEFAULT_SURVEY_SCALES } from '../domain/canonical-events.js';
+import type { StoredObject } from '../ports/object-store.js';
+import { type LakeTable, lakeTimestamp, partitionDate, tableObjectKey } from './layout.js';
+
+/**
+ * Canonical events flattened into the normalized lake tables (docs/lake.md lists every column). Rows are flat JSON
+ * with scalar columns only, so Athena's JSON SerDe and DuckDB's read_json read them the same way without nested types.
+ */
+interface RowBase {
+  source: string;
+  event_id: string;
+  account_id: string;
+  occurred_at: string;
+  received_at: string;
+}
+
+export interface AccountRow extends RowBase {
+  name: string | null;
+  plan: string | null;
+}
+
+export interface AccountAttributeRow extends RowBase {
+  /** `plan` or an attribute key: the segment dimensions. */
+  attribute_key: string;
+  attribute_value: string;
+}
+
+export interface SubscriptionRow extends RowBase {
+  subscription_id: string;
+  event_type: 'started' | 'changed' | 'canceled';
+  /** Monthly recurring revenue after the event, major units; null for a cancellation. */
+  mrr: number | null;
+  currency: string | null;
+  /** When service ends, for a cancellation. */
+  effective_at: string | null;
+}
+
+export interface SurveyResponseRow extends RowBase {
+  survey: 'nps' | 'ces' | 'csat';
+  score: number;
+  scale_min: number;
+  scale_max: number;
+  respondent_id: string | null;
+  comment: string | null;
+  touchpoint: string | null;
+}
+
+export interface TableRows {
+  accounts: AccountRow[];
+  account_attributes: AccountAttributeRow[];
+  subscriptions: SubscriptionRow[];
+  survey_responses: SurveyResponseRow[];
+}
+
+export function rowsOf(source: string, event: CanonicalEvent, receivedAt: Date, into: TableRows): void {
+  const base: RowBase = {
+    source,
+    event_id: event.id,
+    account_id: event.account_id,
+    occurred_at: lakeTimestamp(new Date(event.occurred_at)),
+    received_at: lakeTimestamp(receivedAt),
+  };
+  switch (event.type) {
+    case 'account.updated': {
+      into.accounts.push({ ...base, name: event.data.name ?? null, plan: event.data.plan ?? null });
+      if (event.data.plan !== undefined) {
+        into.account_attributes.push({ ...base, attribute_key: 'plan', attribute_value: event.data.plan });
+      }
+      for (const [key, value] of Object.entries(event.data.attributes ?? {})) {
+        into.account_attributes.push({ ...base, attribute_key: key, attribute_value: value });
+      }
+      return;
+    }
+    case 'subscription.started':
+    case 'subscription.changed':
+      into.subscriptions.push({
+        ...base,
+        subscription_id: event.data.subscription_id ?? event.account_id,
+        event_type: event.type === 'subscription.started' ? 'started' : 'changed',
+        mrr: event.data.mrr,
+        currency: event.data.currency,
+        effective_at: null,
+      });
+      return;
+    case 'subscription.canceled':
+      into.subscriptions.push({
+        ...base,
+        subscription_id: event.data.subscription_id ?? event.account_id,
+        event_type: 'canceled',
+        mrr: null,
+        currency: null,
+        effective_at: lakeTimestamp(new Date(event.data.effective_at ?? event.occurred_at)),
+      });
+      return;
+    case 'survey.responded': {
+      const scale = DEFAULT_SURVEY_SCALES[event.data.survey];
+      into.survey_responses.push({
+        ...base,
+        survey: event.data.survey,
+        score: event.data.score,
+        scale_min: event.data.scale_min ?? scale.min,
+        scale_max: event.data.scale_max ?? scale.max,
+        respondent_id: event.data.respondent_id ?? null,
+        comment: event.data.comment ?? null,
+        touchpoint: event.data.touchpoint ?? null,
+      });
+      return;
+    }
+  }
+}
+
+/**
+ * The table files one delivery produces: one JSON-lines object per (table, event date). Their keys derive from the
+ * delivery key, so a redelivery or a replay rewrites the same objects instead of adding copies.
+ */
+export function tableObjectsOf(
+  source: string,
+  key: string,
+  events: readonly CanonicalEvent[],
+  receivedAt: Date,
+): StoredObject[] {
+  const rows: TableRows = { accounts: [], account_attributes: [], subscriptions: [], survey_responses: [] };
+  for (const event of events) rowsOf(source, event, receivedAt, rows);
+  const files = new Map<string, string[]>();
+  for (const table of Object.keys(rows) as LakeTable[]) {
+    for (const row of rows[table]) {
+      const dt = partitionDate(new Date(`${row.occurred_at.replace(' ', 'T')}Z`));
+      const objectKey = tableObjectKey(table, dt, source, key);
+      const lines = files.get(objectKey) ?? [];
+      if (lines.length === 0) files.set(objectKey, lines);
+      lines.push(JSON.stringify(row));
+    }
+  }
+  return [...files.entries()].map(([objectKey, lines]) => ({
+    key: objectKey,
+    body: `${lines.join('\n')}\n`,
+    contentType: 'application/x-ndjson',
+  }));
+}

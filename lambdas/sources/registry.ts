@@ -1,0 +1,11 @@
+import { genericSource } from './generic.js';
+import type { WebhookSource } from './source.js';
+
+/** Every source cs-pulse accepts webhooks from. Adding a vendor is one file plus one line here. */
+export const WEBHOOK_SOURCES: readonly WebhookSource[] = [genericSource];
+
+const byName = new Map(WEBHOOK_SOURCES.map((source) => [source.name, source]));
+
+export function findSource(name: string): WebhookSource | undefined {
+  return byName.get(name);
+}
