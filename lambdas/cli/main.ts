@@ -1,4 +1,5 @@
 import { SettingsError } from '../config/settings.js';
+import { SourceOptionsError } from '../config/source-options.js';
 import { type Command, UsageError } from './command.js';
 import { replayCommand } from './replay-command.js';
 import { startCommand } from './start-command.js';
@@ -37,6 +38,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (
       error instanceof UsageError ||
       error instanceof SettingsError ||
+      error instanceof SourceOptionsError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       console.error(`${(error as Error).message}\n\n${command.usage}`);

@@ -24,6 +24,11 @@ const settingsSchema = z.object({
     .min(16, 'use at least 16 characters')
     .optional()
     .describe('Bearer token the local read API requires, when set.'),
+  CS_PULSE_CONFIG: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Mapping config file for the vendor sources (default: ./cs-pulse.config.json when present).'),
   CS_PULSE_AGGREGATE_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

@@ -7,6 +7,7 @@ import { type IngestDependencies, ingestWebhook } from '../ingest/ingest-webhook
 import type { Clock } from '../ports/clock.js';
 import { ingestDependenciesFromEnvironment } from '../runtime/environment.js';
 import { lazily } from '../runtime/lazily.js';
+import { findSource } from '../sources/registry.js';
 
 /** `ANY /webhooks/{source}`: one signed delivery from a CRM, billing or survey tool. */
 export function createIngestWebhookHandler(
@@ -17,8 +18,12 @@ export function createIngestWebhookHandler(
     .handler(async (event) => {
       const deps = await dependencies();
       const request = webhookRequestOf(event, deps.clock.now());
-      const outcome = await ingestWebhook(event.pathParameters?.source ?? '', request, deps);
-      return jsonResponse(202, outcome);
+      const sourceName = event.pathParameters?.source ?? '';
+      const outcome = await ingestWebhook(sourceName, request, deps);
+      const acknowledgement = findSource(sourceName)?.acknowledge?.(outcome);
+      return acknowledgement
+        ? { ...acknowledgement, headers: { ...acknowledgement.headers } }
+        : jsonResponse(202, outcome);
     });
 }
 

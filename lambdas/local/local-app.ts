@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { LocalDiskObjectStore } from '../adapters/local-disk-object-store.js';
 import type { Settings } from '../config/settings.js';
+import { loadSourceOptions } from '../config/source-options.js';
 import { handler as healthHandler } from '../handlers/health.js';
 import { createIngestWebhookHandler } from '../handlers/ingest-webhook.js';
 import type { IngestDependencies } from '../ingest/ingest-webhook.js';
@@ -45,7 +46,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     secrets: localSecrets(home, env),
     clock,
     maxBodyBytes: settings.CS_PULSE_MAX_BODY_BYTES,
-    sourceOptions: () => ({}),
+    sourceOptions: await loadSourceOptions(settings.CS_PULSE_CONFIG),
   };
   const ingest = createIngestWebhookHandler(async () => ingestDependencies) as unknown as HttpLambdaHandler;
   const server = createLocalServer(

@@ -1,6 +1,7 @@
 import { LocalDiskObjectStore } from '../adapters/local-disk-object-store.js';
 import { readSettings } from '../config/settings.js';
-import { DEFAULT_MAX_BODY_BYTES, type IngestDependencies } from '../ingest/ingest-webhook.js';
+import { loadSourceOptions } from '../config/source-options.js';
+import type { IngestDependencies } from '../ingest/ingest-webhook.js';
 import { localHome, localSecrets } from '../local/home.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 
@@ -15,7 +16,7 @@ export async function ingestDependenciesFromEnvironment(): Promise<IngestDepende
     store: await LocalDiskObjectStore.open({ root: home.lake, durability: 'fsync' }),
     secrets: localSecrets(home),
     clock: systemClock,
-    maxBodyBytes: settings.CS_PULSE_MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES,
-    sourceOptions: () => ({}),
+    maxBodyBytes: settings.CS_PULSE_MAX_BODY_BYTES,
+    sourceOptions: await loadSourceOptions(settings.CS_PULSE_CONFIG),
   };
 }

@@ -3,14 +3,14 @@ import { canonicalEventSchema, MAX_EVENTS_PER_BATCH } from '../domain/canonical-
 import { fieldErrorsOf } from '../http/problem.js';
 import { parseJsonBody } from './json-body.js';
 import { STANDARD_WEBHOOKS_HEADERS, verifyStandardWebhooks } from './schemes/standard-webhooks.js';
-import type { Normalization, WebhookSource } from './source.js';
+import { defineSource, type Normalization } from './source.js';
 
 const batchSchema = z
   .object({ events: z.array(canonicalEventSchema).min(1).max(MAX_EVENTS_PER_BATCH) })
   .strict();
 
 /** cs-pulse's own format (docs/generic-webhook.md), signed with Standard Webhooks. */
-export const genericSource: WebhookSource = {
+export const genericSource = defineSource({
   name: 'generic',
   title: 'Generic (Standard Webhooks)',
   contentTypes: ['application/json'],
@@ -34,4 +34,4 @@ export const genericSource: WebhookSource = {
     const events = 'events' in result.data ? result.data.events : [result.data];
     return { ok: true, events, ignored: 0 };
   },
-};
+});

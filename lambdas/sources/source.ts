@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { CanonicalEvent } from '../domain/canonical-events.js';
 import type { FieldError } from '../http/problem.js';
 
@@ -20,12 +21,12 @@ export type Verification =
     }
   | { readonly ok: false; readonly reason: string };
 
-export interface NormalizeContext {
+export interface NormalizeContext<Options = Readonly<Record<string, unknown>>> {
   /** The archived headers of the request (replay has these and nothing else). */
   readonly headers: Readonly<Record<string, string>>;
   readonly receivedAt: Date;
-  /** This source's section of the mapping configuration (docs/sources.md), already validated by the source. */
-  readonly options: Readonly<Record<string, unknown>>;
+  /** This source's section of the mapping configuration (docs/sources.md), parsed by its `optionsSchema`. */
+  readonly options: Options;
 }
 
 export type Normalization =
@@ -50,7 +51,14 @@ export type Normalization =
  * events. A source is pure: no I/O, no clock but the one passed in, so replay re-runs `normalize` on archived bodies
  * and gets the same events.
  */
-export interface WebhookSource {
+/** The response a vendor expects on success, when it is not cs-pulse's default 202 JSON. */
+export interface Acknowledgement {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface WebhookSource<Options = Readonly<Record<string, unknown>>> {
   /** The path segment: `POST /webhooks/<name>`. */
   readonly name: string;
   readonly title: string;
@@ -58,6 +66,18 @@ export interface WebhookSource {
   readonly contentTypes: readonly string[];
   /** Request headers to keep in the raw archive beside the body. Never a credential. */
   readonly archivedHeaders: readonly string[];
+  /**
+   * The source's mapping options (account id property, survey field ids…) with their defaults: its section of the
+   * config file is parsed with it at start-up, so a wrong option stops the server with a clear message.
+   */
+  readonly optionsSchema?: z.ZodType<Options>;
   verify(request: WebhookRequest, secrets: readonly string[]): Verification;
-  normalize(body: Buffer, context: NormalizeContext): Normalization;
+  normalize(body: Buffer, context: NormalizeContext<Options>): Normalization;
+  /** The success answer this vendor expects (Salesforce: a SOAP acknowledgement). @default 202 `{ accepted, … }` */
+  acknowledge?(outcome: { readonly accepted: number; readonly ignored: number }): Acknowledgement;
+}
+
+/** Registers a source with typed options; the registry holds sources with their option types erased. */
+export function defineSource<Options>(source: WebhookSource<Options>): WebhookSource {
+  return source as unknown as WebhookSource;
 }
