@@ -1,10 +1,12 @@
 import { SettingsError } from '../config/settings.js';
 import { SourceOptionsError } from '../config/source-options.js';
+import { aggregateCommand } from './aggregate-command.js';
 import { type Command, UsageError } from './command.js';
+import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
 import { startCommand } from './start-command.js';
 
-const COMMANDS: readonly Command[] = [startCommand, replayCommand];
+const COMMANDS: readonly Command[] = [startCommand, replayCommand, aggregateCommand, queryCommand];
 
 function overview(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);

@@ -1,0 +1,127 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { LAKE_TABLES, TABLES_PREFIX } from '../lake/layout.js';
+import { TABLE_COLUMNS } from '../lake/table-schemas.js';
+import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
+
+/**
+ * The Trino-compatibility layer: settings and macros that make DuckDB answer Athena SQL the way Trino does.
+ * ../shared/reference/sql-portability.md lists the traps; the ones that change numbers silently are handled here
+ * (integer division) or refused by the SQL lint in test/queries (date_diff, decimal literals).
+ */
+const TRINO_COMPATIBILITY = [
+  "SET TimeZone = 'UTC'", // Athena runs in UTC
+  'SET integer_division = true', // Trino: 7 / 2 = 3 on integers
+  // Trino functions DuckDB lacks under these names. None shadows a DuckDB built-in.
+  'CREATE OR REPLACE MACRO sequence(a, b, step) AS generate_series(a, b, step)',
+  'CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
+  'CREATE OR REPLACE MACRO from_iso8601_date(s) AS CAST(s AS DATE)',
+  'CREATE OR REPLACE MACRO approx_percentile(x, p) AS approx_quantile(x, p)',
+  'CREATE OR REPLACE MACRO approx_distinct(x) AS approx_count_distinct(x)',
+  'CREATE OR REPLACE MACRO to_unixtime(ts) AS epoch(ts)',
+  'CREATE OR REPLACE MACRO day_of_week(ts) AS isodow(ts)',
+];
+
+export interface DuckDbSqlEngineOptions {
+  /** The lake folder (same layout as the S3 bucket). */
+  readonly lakeRoot: string;
+  /** Schema the lake tables and views are created in, standing in for the Glue database. @default 'lake' */
+  readonly database?: string;
+  /** DuckDB worker threads. @default DuckDB's choice (all cores) */
+  readonly threads?: number;
+}
+
+const DUCKDB_TYPES = { varchar: 'VARCHAR', double: 'DOUBLE', timestamp: 'TIMESTAMP' } as const;
+
+/** Athena's stand-in on one machine: DuckDB in-process, reading the lake's JSON-lines partitions directly. */
+export class DuckDbSqlEngine implements SqlEngine {
+  readonly name = 'duckdb' as const;
+  readonly database: string;
+  private readonly lakeRoot: string;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    options: DuckDbSqlEngineOptions,
+  ) {
+    this.lakeRoot = path.resolve(options.lakeRoot);
+    this.database = options.database ?? 'lake';
+  }
+
+  static async open(options: DuckDbSqlEngineOptions): Promise<DuckDbSqlEngine> {
+    const instance = await DuckDBInstance.create(
+      ':memory:',
+      options.threads ? { threads: String(options.threads) } : {},
+    );
+    const connection = await instance.connect();
+    const engine = new DuckDbSqlEngine(instance, connection, options);
+    for (const statement of TRINO_COMPATIBILITY) await connection.run(statement);
+    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${engine.database}`);
+    await engine.refreshTables();
+    return engine;
+  }
+
+  /**
+   * (Re)defines each lake table as a view over its files. A table with no files yet gets an empty view of the same
+   * columns; call this again once files may have appeared.
+   */
+  async refreshTables(): Promise<void> {
+    for (const table of LAKE_TABLES) {
+      const columns = TABLE_COLUMNS[table];
+      const folder = path.join(this.lakeRoot, TABLES_PREFIX, table);
+      const glob = path.join(folder, 'dt=*', '*.jsonl');
+      const source = hasFiles(folder)
+        ? `SELECT ${columns.map((c) => c.name).join(', ')}, dt FROM read_json(${quote(glob)}, format = 'newline_delimited', ` +
+          `columns = {${columns.map((c) => `${quote(c.name)}: '${DUCKDB_TYPES[c.type]}'`).join(', ')}}, ` +
+          `hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}, timestampformat = '%Y-%m-%d %H:%M:%S.%g')`
+        : `SELECT ${columns.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${c.name}`).join(', ')}, CAST(NULL AS VARCHAR) AS dt WHERE false`;
+      await this.connection.run(`CREATE OR REPLACE VIEW ${this.database}.${table} AS ${source}`);
+    }
+  }
+
+  async query(sql: string, parameters: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    const reader =
+      parameters.length > 0
+        ? await this.connection.runAndReadAll(sql, parameters as DuckDBValue[])
+        : await this.connection.runAndReadAll(sql);
+    const names = reader.columnNames();
+    return reader.getRows().map((values) => {
+      const row: SqlRow = {};
+      names.forEach((name, index) => {
+        row[name] = toSqlValue(values[index] ?? null);
+      });
+      return row;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function hasFiles(folder: string): boolean {
+  if (!existsSync(folder)) return false;
+  for (const partition of readdirSync(folder)) {
+    if (!partition.startsWith('dt=')) continue;
+    if (readdirSync(path.join(folder, partition)).some((name) => name.endsWith('.jsonl'))) return true;
+  }
+  return false;
+}
+
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** DuckDB values as plain JSON values: BIGINT and DECIMAL as numbers, DATE and TIMESTAMP as text. */
+function toSqlValue(value: DuckDBValue): SqlValue {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return value;
+  if (typeof value === 'bigint') return Number(value);
+  const text = String(value);
+  const numeric = Number(text);
+  // DECIMAL values print as numbers; DATE and TIMESTAMP print as text that is not a number.
+  if (text.trim() !== '' && Number.isFinite(numeric) && !/^\d{4}-\d{2}-\d{2}/.test(text)) return numeric;
+  return text;
+}

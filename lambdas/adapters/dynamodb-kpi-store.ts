@@ -1,0 +1,238 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Grain, KpiPoint, Segment } from '../kpis/kpi-point.js';
+import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
+
+/**
+ * The KPI store on the DynamoDB API (DynamoDB, or dynalite locally). Single-table design:
+ *
+ *   pk                                   sk              item
+ *   kpi#<metric>#<grain>#<segment>       <period start>  one KPI point; a series is one Query on pk between dates
+ *   segments#<metric>#<grain>            <segment>       the segments a metric has points for
+ *   summary#<grain>                      current         latest complete + current point of every metric
+ *   state                                aggregation     the aggregation watermark
+ *
+ * <segment> is `all` or `<key>=<value>` with both parts URI-encoded, so no value can forge a separator.
+ */
+export class DynamoDbKpiStore implements KpiStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    });
+  }
+
+  /** Creates the table when it does not exist (the local store; on AWS the stack owns the table). */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      return;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    await this.client.send(
+      new CreateTableCommand({
+        TableName: this.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  }
+
+  async replacePeriods(metric: string, grain: Grain, from: string, to: string, points: readonly KpiPoint[]) {
+    const known = await this.segments(metric, grain);
+    const produced = new Map<string, Segment | null>();
+    for (const point of points) produced.set(segmentToken(point.segment), point.segment);
+    const fresh = [...produced.entries()].filter(
+      ([token]) => token !== 'all' && !known.some((s) => segmentToken(s) === token),
+    );
+
+    const keep = new Set(
+      points.map((point) => `${seriesKey(metric, grain, point.segment)}|${point.period_start}`),
+    );
+    const stale: { pk: string; sk: string }[] = [];
+    for (const segment of [null, ...known]) {
+      const pk = seriesKey(metric, grain, segment);
+      for (const item of await this.queryAll({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
+        ProjectionExpression: 'pk, sk',
+      })) {
+        if (!keep.has(`${item.pk}|${item.sk}`)) stale.push({ pk: item.pk as string, sk: item.sk as string });
+      }
+    }
+    await this.batchWrite([
+      ...points.map((point) => ({ PutRequest: { Item: toItem(point) } })),
+      ...fresh.map(([token, segment]) => ({
+        PutRequest: {
+          Item: {
+            pk: `segments#${metric}#${grain}`,
+            sk: token,
+            segment_key: segment?.key,
+            segment_value: segment?.value,
+          },
+        },
+      })),
+      ...stale.map((key) => ({ DeleteRequest: { Key: key } })),
+    ]);
+    return { written: points.length, deleted: stale.length };
+  }
+
+  async series(
+    metric: string,
+    grain: Grain,
+    segment: Segment | null,
+    from: string,
+    to: string,
+  ): Promise<KpiPoint[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': seriesKey(metric, grain, segment), ':from': from, ':to': to },
+    });
+    return items.map(fromItem);
+  }
+
+  async segments(metric: string, grain: Grain): Promise<Segment[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `segments#${metric}#${grain}` },
+    });
+    return items.map((item) => ({ key: item.segment_key as string, value: item.segment_value as string }));
+  }
+
+  async putSummary(summary: KpiSummary): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `summary#${summary.grain}`, sk: 'current', summary },
+      }),
+    );
+  }
+
+  async summary(grain: Grain): Promise<KpiSummary | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `summary#${grain}`, sk: 'current' } }),
+    );
+    return result.Item?.summary as KpiSummary | undefined;
+  }
+
+  async watermark(): Promise<Date | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: 'state', sk: 'aggregation' },
+        ConsistentRead: true,
+      }),
+    );
+    return typeof result.Item?.watermark === 'string' ? new Date(result.Item.watermark) : undefined;
+  }
+
+  async setWatermark(at: Date): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: 'state', sk: 'aggregation', watermark: at.toISOString() },
+      }),
+    );
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** BatchWriteItem in chunks of 25, retrying what DynamoDB hands back unprocessed with backoff. */
+  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+    for (let offset = 0; offset < requests.length; offset += 25) {
+      let pending = requests.slice(offset, offset + 25);
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed items');
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const result = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
+        );
+        pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+}
+
+function segmentToken(segment: Segment | null): string {
+  return segment ? `${encodeURIComponent(segment.key)}=${encodeURIComponent(segment.value)}` : 'all';
+}
+
+function seriesKey(metric: string, grain: Grain, segment: Segment | null): string {
+  return `kpi#${metric}#${grain}#${segmentToken(segment)}`;
+}
+
+function toItem(point: KpiPoint): Record<string, unknown> {
+  return {
+    pk: seriesKey(point.metric, point.grain, point.segment),
+    sk: point.period_start,
+    metric: point.metric,
+    grain: point.grain,
+    segment_key: point.segment?.key,
+    segment_value: point.segment?.value,
+    period_start: point.period_start,
+    value: point.value,
+    n: point.n,
+    ci_low: point.ci95?.[0],
+    ci_high: point.ci95?.[1],
+    components: point.components,
+    complete: point.complete,
+    computed_at: point.computed_at,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): KpiPoint {
+  const segment =
+    typeof item.segment_key === 'string'
+      ? { key: item.segment_key, value: item.segment_value as string }
+      : null;
+  return {
+    metric: item.metric as string,
+    grain: item.grain as Grain,
+    segment,
+    period_start: item.period_start as string,
+    value: item.value as number,
+    n: item.n as number,
+    ci95:
+      typeof item.ci_low === 'number' && typeof item.ci_high === 'number'
+        ? [item.ci_low, item.ci_high]
+        : null,
+    components: (item.components ?? {}) as Record<string, number | null>,
+    complete: item.complete === true,
+    computed_at: item.computed_at as string,
+  };
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { KPI_QUERIES } from '../../queries/registry.js';
+import { GRAINS } from '../kpis/kpi-point.js';
+
+/** The read API's inputs and outputs. The handlers validate with these, and openapi.ts publishes them. */
+
+const isoDay = z.iso.date().describe('A calendar date, YYYY-MM-DD (UTC).');
+
+export const metricIds = KPI_QUERIES.map((query) => query.id) as [string, ...string[]];
+
+export const segmentParameter = z
+  .string()
+  .regex(/^[^:]+:.+$/, 'must be key:value, such as plan:pro')
+  .transform((text) => {
+    const colon = text.indexOf(':');
+    return { key: text.slice(0, colon), value: text.slice(colon + 1) };
+  })
+  .describe('Slice by a segment: `plan:<plan>` or `<attribute key>:<value>`.');
+
+export const seriesQuerySchema = z
+  .object({
+    grain: z.enum(GRAINS).default('month'),
+    from: isoDay.optional().describe('First period start to include (default: the earliest).'),
+    to: isoDay.optional().describe('Last period start to include (default: the latest).'),
+    segment: segmentParameter.optional(),
+  })
+  .strict()
+  .refine((query) => !query.from || !query.to || query.from <= query.to, {
+    message: 'from must not be after to',
+    path: ['from'],
+  });
+
+export const currentQuerySchema = z.object({ grain: z.enum(GRAINS).default('month') }).strict();
+
+export const segmentSchema = z.object({ key: z.string(), value: z.string() });
+
+export const kpiPointSchema = z.object({
+  period_start: isoDay,
+  value: z.number(),
+  n: z.number().int().describe('Responses, or customers at the start for churn.'),
+  ci95: z
+    .tuple([z.number(), z.number()])
+    .nullable()
+    .describe('95% confidence interval; null when n is too small.'),
+  components: z.record(z.string(), z.number().nullable()),
+  complete: z.boolean().describe('Whether the period had ended when it was computed.'),
+  computed_at: z.iso.datetime(),
+});
+
+export const seriesResponseSchema = z.object({
+  metric: z.enum(metricIds),
+  title: z.string(),
+  unit: z.enum(['score', 'percent']),
+  grain: z.enum(GRAINS),
+  segment: segmentSchema.nullable(),
+  points: z.array(kpiPointSchema).describe('Ascending by period; only periods with data.'),
+});
+
+export const currentResponseSchema = z.object({
+  grain: z.enum(GRAINS),
+  computed_at: z.iso
+    .datetime()
+    .nullable()
+    .describe('When the KPIs were last aggregated; null before the first run.'),
+  metrics: z.record(
+    z.enum(metricIds),
+    z.object({
+      title: z.string(),
+      unit: z.enum(['score', 'percent']),
+      latest_complete: kpiPointSchema.nullable(),
+      current: kpiPointSchema.nullable(),
+    }),
+  ),
+});
+
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});

@@ -1,0 +1,26 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { kpiSeries, type ReadApiDependencies } from '../api/read-api.js';
+import { seriesQuerySchema } from '../api/read-api-schemas.js';
+import { bearerToken } from '../http/bearer-token.js';
+import { jsonResponse } from '../http/problem.js';
+import { problemDetails } from '../http/problem-middleware.js';
+import { parseQuery } from '../http/query-parameters.js';
+import { lazily } from '../runtime/lazily.js';
+import { readApiDependenciesFromEnvironment } from '../runtime/read-api-environment.js';
+
+/** `GET /v1/kpis/{metric}?grain=&from=&to=&segment=key:value`: one metric's series. */
+export function createGetKpiSeriesHandler(dependencies: () => Promise<ReadApiDependencies>) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(problemDetails())
+    .use(bearerToken(async () => (await dependencies()).apiToken))
+    .handler(async (event) => {
+      const query = parseQuery(event, seriesQuerySchema);
+      const { store } = await dependencies();
+      return jsonResponse(200, await kpiSeries(store, event.pathParameters?.metric ?? '', query), {
+        'cache-control': 'no-store',
+      });
+    });
+}
+
+export const handler = createGetKpiSeriesHandler(lazily(readApiDependenciesFromEnvironment));

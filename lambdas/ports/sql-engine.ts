@@ -1,0 +1,16 @@
+/** A value passed to or returned from SQL: dates and timestamps travel as ISO-like text. */
+export type SqlValue = string | number | boolean | null;
+export type SqlRow = Record<string, SqlValue>;
+
+/**
+ * The SQL engine that runs queries/: DuckDB in-process for `npm start`, Athena on AWS. Statements are Athena (Trino)
+ * SQL with positional `?` parameters; each adapter makes its engine give Trino's answers.
+ */
+export interface SqlEngine {
+  readonly name: 'duckdb' | 'athena';
+  /** The database (DuckDB schema, Glue database) the lake tables are in. */
+  readonly database: string;
+  /** Runs one statement and returns its rows with numbers as numbers and dates as `YYYY-MM-DD` text. */
+  query(sql: string, parameters?: readonly SqlValue[]): Promise<SqlRow[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Every SQL statement cs-pulse runs, one `.sql` file each, in Athena (Trino engine v3) SQL. The same files run on
+ * DuckDB locally through lambdas/adapters/duckdb-sql-engine.ts. Only `{{database}}` is templated; values are
+ * positional `?` parameters, listed here in the order they appear.
+ */
+export type ParameterType = 'varchar' | 'date' | 'timestamp' | 'integer' | 'double';
+
+export interface QueryParameter {
+  readonly name: string;
+  readonly type: ParameterType;
+  readonly description: string;
+}
+
+export type QueryKind = 'view' | 'kpi' | 'analysis';
+
+export interface RegisteredQuery {
+  readonly id: string;
+  readonly kind: QueryKind;
+  /** Path under queries/. */
+  readonly file: string;
+  readonly title: string;
+  readonly description: string;
+  readonly parameters: readonly QueryParameter[];
+}
+
+/** A KPI query returns period_start, segment_key, segment_value, n, value, ci_low, ci_high and its components. */
+export interface KpiQuery extends RegisteredQuery {
+  readonly kind: 'kpi';
+  readonly unit: 'score' | 'percent';
+  /** Whether the number going up is good news: shapes how changes read. */
+  readonly higherIsBetter: boolean;
+  /** Result columns that make up `components` in the API. */
+  readonly components: readonly string[];
+  /** Whether the query reads only the dt partitions of its periods (survey KPIs) or all history (churn). */
+  readonly partitioned: boolean;
+}
+
+const grain: QueryParameter = {
+  name: 'grain',
+  type: 'varchar',
+  description: "period length: 'month' or 'quarter'",
+};
+const periodFrom: QueryParameter = {
+  name: 'period_from',
+  type: 'date',
+  description: 'start of the first period to compute',
+};
+const asOf: QueryParameter = {
+  name: 'as_of',
+  type: 'timestamp',
+  description: 'cut-off (exclusive): events at or after it are not yet known',
+};
+const firstDt: QueryParameter = {
+  name: 'first_dt',
+  type: 'varchar',
+  description: 'first dt partition to read (YYYY-MM-DD)',
+};
+const lastDt: QueryParameter = {
+  name: 'last_dt',
+  type: 'varchar',
+  description: 'last dt partition to read (YYYY-MM-DD)',
+};
+const surveyKpiParameters = [grain, periodFrom, asOf, firstDt, lastDt];
+
+export const VIEWS: readonly RegisteredQuery[] = [
+  {
+    id: 'unique_survey_responses',
+    kind: 'view',
+    file: 'views/unique_survey_responses.sql',
+    title: 'Survey responses, deduplicated',
+    description: 'One row per (source, event id): redeliveries removed.',
+    parameters: [],
+  },
+  {
+    id: 'unique_subscriptions',
+    kind: 'view',
+    file: 'views/unique_subscriptions.sql',
+    title: 'Subscription events, deduplicated',
+    description: 'One row per (source, event id): redeliveries removed.',
+    parameters: [],
+  },
+  {
+    id: 'account_segments',
+    kind: 'view',
+    file: 'views/account_segments.sql',
+    title: 'Account segments',
+    description: "Each account's latest plan and attribute values.",
+    parameters: [],
+  },
+  {
+    id: 'subscription_intervals',
+    kind: 'view',
+    file: 'views/subscription_intervals.sql',
+    title: 'Subscription activity intervals',
+    description: 'Each uninterrupted run of a subscription, from start to effective cancellation.',
+    parameters: [],
+  },
+];
+
+export const KPI_QUERIES: readonly KpiQuery[] = [
+  {
+    id: 'nps',
+    kind: 'kpi',
+    file: 'kpis/nps.sql',
+    title: 'Net Promoter Score',
+    description: '% promoters (9–10) − % detractors (0–6), with a trinomial 95% interval.',
+    parameters: surveyKpiParameters,
+    unit: 'score',
+    higherIsBetter: true,
+    components: ['promoters', 'passives', 'detractors'],
+    partitioned: true,
+  },
+  {
+    id: 'ces',
+    kind: 'kpi',
+    file: 'kpis/ces.sql',
+    title: 'Customer Effort Score',
+    description: 'Mean agreement on the 1–7 CES 2.0 scale, with % easy (5–7) and the distribution.',
+    parameters: surveyKpiParameters,
+    unit: 'score',
+    higherIsBetter: true,
+    components: ['pct_easy', 'count_1', 'count_2', 'count_3', 'count_4', 'count_5', 'count_6', 'count_7'],
+    partitioned: true,
+  },
+  {
+    id: 'csat',
+    kind: 'kpi',
+    file: 'kpis/csat.sql',
+    title: 'Customer Satisfaction',
+    description: '% of responses scoring 4–5 on the 1–5 scale, with a Wilson 95% interval.',
+    parameters: surveyKpiParameters,
+    unit: 'percent',
+    higherIsBetter: true,
+    components: ['satisfied', 'mean_score'],
+    partitioned: true,
+  },
+  {
+    id: 'logo_churn_rate',
+    kind: 'kpi',
+    file: 'kpis/logo_churn_rate.sql',
+    title: 'Logo churn rate',
+    description:
+      "% of customers active at the period's start who are no longer active at its end (ChartMogul B2B).",
+    parameters: [grain, periodFrom, asOf],
+    unit: 'percent',
+    higherIsBetter: false,
+    components: ['customers_at_start', 'churned'],
+    partitioned: false,
+  },
+];
+
+export const ANALYSIS_QUERIES: readonly RegisteredQuery[] = [
+  {
+    id: 'cohort_retention',
+    kind: 'analysis',
+    file: 'analysis/cohort_retention.sql',
+    title: 'Monthly logo retention by start cohort',
+    description:
+      'For each start-month cohort, the percent of its accounts still active at the end of each month since.',
+    parameters: [asOf],
+  },
+];
+
+export const ALL_QUERIES: readonly RegisteredQuery[] = [...VIEWS, ...KPI_QUERIES, ...ANALYSIS_QUERIES];
+
+/** Where the .sql files are: beside this module, or CS_PULSE_QUERIES_DIR where a bundle copied them. */
+export function queriesDirectory(): string {
+  return process.env.CS_PULSE_QUERIES_DIR ?? path.dirname(fileURLToPath(import.meta.url));
+}
+
+const sqlCache = new Map<string, string>();
+
+/** The query's SQL with `{{database}}` replaced; the database name must be a plain identifier. */
+export function renderSql(query: RegisteredQuery, database: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`not a plain database identifier: ${database}`);
+  let template = sqlCache.get(query.file);
+  if (template === undefined) {
+    template = readFileSync(path.join(queriesDirectory(), query.file), 'utf8');
+    sqlCache.set(query.file, template);
+  }
+  return template.replaceAll('{{database}}', database);
+}
+
+export function findQuery(id: string): RegisteredQuery | undefined {
+  return ALL_QUERIES.find((query) => query.id === id);
+}
+
+/** The positional values of a query, picked by name from what the caller knows. */
+export function positionalValues(
+  query: RegisteredQuery,
+  values: Readonly<Record<string, string | number | null>>,
+): (string | number | null)[] {
+  return query.parameters.map((parameter) => {
+    const value = values[parameter.name];
+    if (value === undefined) throw new Error(`query ${query.id} needs parameter ${parameter.name}`);
+    return value;
+  });
+}
