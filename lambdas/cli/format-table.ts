@@ -10,6 +10,7 @@ export function formatRows(
 ): string {
   const names = columns ?? [...new Set(rows.flatMap((row) => Object.keys(row)))];
   if (format === 'json') return JSON.stringify(rows, null, 2);
+  if (rows.length === 0 && format === 'table') return '(no rows)';
   if (format === 'csv') {
     const csvCell = (cell: Cell) => {
       const text = cell === null || cell === undefined ? '' : String(cell);
