@@ -156,13 +156,14 @@ export const typeformSource = defineSource<TypeformOptions>({
         });
       }
     } else {
-      // Default: the form's NPS question, or else its first opinion scale if that runs 0–10 (or its scale is unknown).
+      // Default: the form's NPS question, or else its first opinion scale whose definition shows it runs 0–10. An
+      // opinion scale of unknown length is not guessed at: a 1–5 question read as NPS would invent detractors.
       const nps =
         answers.find((answer) => answer.field.type === 'nps') ??
         answers.find((answer) => {
           if (answer.field.type !== 'opinion_scale') return false;
           const scale = questionScale(definitionOf(answer), 'opinion_scale');
-          return scale === undefined || (scale.min === 0 && scale.max === 10);
+          return scale?.min === 0 && scale.max === 10;
         });
       if (nps) mapped.push({ answer: nps, survey: 'nps', scaleMin: 0, scaleMax: 10 });
     }
