@@ -1,8 +1,18 @@
+import { delightedSource } from './delighted.js';
 import { genericSource } from './generic.js';
+import { intercomSource } from './intercom.js';
 import type { WebhookSource } from './source.js';
+import { typeformSource } from './typeform.js';
+import { zendeskSource } from './zendesk.js';
 
 /** Every source cs-pulse accepts webhooks from. Adding a vendor is one file plus one line here. */
-export const WEBHOOK_SOURCES: readonly WebhookSource[] = [genericSource];
+export const WEBHOOK_SOURCES: readonly WebhookSource[] = [
+  genericSource,
+  zendeskSource,
+  intercomSource,
+  typeformSource,
+  delightedSource,
+];
 
 const byName = new Map(WEBHOOK_SOURCES.map((source) => [source.name, source]));
 
