@@ -1,8 +1,9 @@
 import { genericSource } from './generic.js';
+import { hubspotSource } from './hubspot.js';
 import type { WebhookSource } from './source.js';
 
 /** Every source cs-pulse accepts webhooks from. Adding a vendor is one file plus one line here. */
-export const WEBHOOK_SOURCES: readonly WebhookSource[] = [genericSource];
+export const WEBHOOK_SOURCES: readonly WebhookSource[] = [genericSource, hubspotSource];
 
 const byName = new Map(WEBHOOK_SOURCES.map((source) => [source.name, source]));
 
