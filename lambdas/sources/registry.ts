@@ -1,9 +1,10 @@
 import { genericSource } from './generic.js';
 import { hubspotSource } from './hubspot.js';
+import { salesforceSource } from './salesforce.js';
 import type { WebhookSource } from './source.js';
 
 /** Every source cs-pulse accepts webhooks from. Adding a vendor is one file plus one line here. */
-export const WEBHOOK_SOURCES: readonly WebhookSource[] = [genericSource, hubspotSource];
+export const WEBHOOK_SOURCES: readonly WebhookSource[] = [genericSource, hubspotSource, salesforceSource];
 
 const byName = new Map(WEBHOOK_SOURCES.map((source) => [source.name, source]));
 
