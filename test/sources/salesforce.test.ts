@@ -212,6 +212,14 @@ describe('POST /webhooks/salesforce over real HTTP', () => {
     });
   });
 
+  it('reads a message that starts with a UTF-8 byte-order mark', async () => {
+    const body = `\uFEFF${ACCOUNT.replaceAll('Kp9XwAAJ', 'Kp9XoAAJ')}`;
+    expectAcknowledgement(await post(body));
+    expect((await tableRows(app.home.lake, 'accounts')).map((row) => row.event_id)).toContain(
+      '04l5g00000Kp9XoAAJ',
+    );
+  });
+
   it('refuses a SOAP message sent as JSON with 415', async () => {
     const response = await post(ACCOUNT.replaceAll('Kp9XwAAJ', 'Kp9XqAAJ'), {
       'content-type': 'application/json',

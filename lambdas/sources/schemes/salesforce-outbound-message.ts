@@ -92,8 +92,13 @@ function notificationsElement(document: XmlNode): XmlNode | undefined {
   return isNode(notifications) ? notifications : undefined;
 }
 
+/** The body as text; a UTF-8 byte-order mark, which some SOAP stacks write, is not part of the document. */
+function xmlText(body: Buffer): string {
+  return body.toString('utf8').replace(/^\uFEFF/, '');
+}
+
 export function parseOutboundMessage(body: Buffer): OutboundMessageParse {
-  const xml = parseXml(body.toString('utf8'));
+  const xml = parseXml(xmlText(body));
   if (!xml.ok) return { ok: false, status: 400, detail: xml.detail };
   const notifications = notificationsElement(xml.document);
   if (!notifications) {
@@ -162,7 +167,7 @@ export function verifySalesforceOrganization(
       reason: 'the configured Salesforce secret holds no valid 15- or 18-character org id',
     };
   }
-  const claimed = claimedOrganizationIds(request.rawBody.toString('utf8'));
+  const claimed = claimedOrganizationIds(xmlText(request.rawBody));
   if (claimed.length === 0) return { ok: false, reason: 'the message names no OrganizationId' };
   const unknown = claimed.find((id) => !allowed.some((allowedId) => sameSalesforceId(id, allowedId)));
   if (unknown !== undefined) return { ok: false, reason: 'the OrganizationId is not an allowed org' };
