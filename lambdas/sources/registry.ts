@@ -1,6 +1,8 @@
 import { delightedSource } from './delighted.js';
 import { genericSource } from './generic.js';
+import { hubspotSource } from './hubspot.js';
 import { intercomSource } from './intercom.js';
+import { salesforceSource } from './salesforce.js';
 import type { WebhookSource } from './source.js';
 import { typeformSource } from './typeform.js';
 import { zendeskSource } from './zendesk.js';
@@ -8,6 +10,10 @@ import { zendeskSource } from './zendesk.js';
 /** Every source cs-pulse accepts webhooks from. Adding a vendor is one file plus one line here. */
 export const WEBHOOK_SOURCES: readonly WebhookSource[] = [
   genericSource,
+  // CRMs
+  hubspotSource,
+  salesforceSource,
+  // Surveys and support
   zendeskSource,
   intercomSource,
   typeformSource,
