@@ -29,7 +29,7 @@ cells AS (
 ),
 retained AS (
   SELECT cells.cohort, cells.k, cells.account_id,
-         max(CASE WHEN i.started_at < cells.checked_at AND (i.ended_at IS NULL OR i.ended_at >= cells.checked_at) THEN 1 ELSE 0 END)
+         max(CASE WHEN i.started_at < cells.checked_at AND (i.ended_at IS NULL OR i.ended_at > cells.checked_at) THEN 1 ELSE 0 END)
            AS active
   FROM cells
   JOIN known_intervals i ON i.account_id = cells.account_id

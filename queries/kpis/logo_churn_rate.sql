@@ -33,12 +33,12 @@ known_intervals AS (
 ),
 account_periods AS (
   SELECT p.period_start, i.account_id,
-         max(CASE WHEN i.started_at < p.start_at AND (i.ended_at IS NULL OR i.ended_at >= p.start_at) THEN 1 ELSE 0 END)
+         max(CASE WHEN i.started_at < p.start_at AND (i.ended_at IS NULL OR i.ended_at > p.start_at) THEN 1 ELSE 0 END)
            AS active_at_start,
-         max(CASE WHEN i.started_at < p.end_at AND (i.ended_at IS NULL OR i.ended_at >= p.end_at) THEN 1 ELSE 0 END)
+         max(CASE WHEN i.started_at < p.end_at AND (i.ended_at IS NULL OR i.ended_at > p.end_at) THEN 1 ELSE 0 END)
            AS active_at_end
   FROM periods p
-  JOIN known_intervals i ON i.started_at < p.end_at AND (i.ended_at IS NULL OR i.ended_at >= p.start_at)
+  JOIN known_intervals i ON i.started_at < p.end_at AND (i.ended_at IS NULL OR i.ended_at > p.start_at)
   GROUP BY p.period_start, i.account_id
 ),
 customers AS (

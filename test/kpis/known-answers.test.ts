@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../lambdas/ports/clock.js';
+import {
+  accountUpdated,
+  subscriptionCanceled,
+  subscriptionStarted,
+  surveyEvent,
+} from '../support/events.js';
+import { startTestApp, type TestApp } from '../support/local-app.js';
+
+/**
+ * A small company, built by hand, whose KPIs were worked out by hand (the arithmetic is in the comments). It goes
+ * through the real signed endpoint, the real lake, DuckDB and dynalite, and is read back over the real read API.
+ *
+ * Cases covered: a duplicate delivery, out-of-order arrival, CES and CSAT on other scales, NPS on another scale, a
+ * start-and-churn in one month, a churn-and-restart in one month, a cancellation effective exactly at a period
+ * boundary, and segments by plan (with a plan change delivered out of order) and by region.
+ */
+const NOW = new Date('2025-04-01T00:00:00Z');
+
+const accounts = [
+  // acme moved from pro to enterprise; the newer event is delivered first (out of order): enterprise must win.
+  accountUpdated('acc-acme-2', 'acme', '2025-02-15T00:00:00Z', { plan: 'enterprise' }),
+  accountUpdated('acc-acme-1', 'acme', '2025-01-01T00:00:00Z', { name: 'Acme', plan: 'pro', attributes: { region: 'emea' } }),
+  accountUpdated('acc-globex', 'globex', '2025-01-01T00:00:00Z', { plan: 'pro', attributes: { region: 'amer' } }),
+  accountUpdated('acc-initech', 'initech', '2025-01-01T00:00:00Z', { plan: 'basic' }),
+  accountUpdated('acc-umbrella', 'umbrella', '2025-01-01T00:00:00Z', { plan: 'basic' }),
+  // hooli has no plan: it counts only for all accounts.
+];
+
+const subscriptions = [
+  // globex's cancellation arrives before its start (out of order).
+  subscriptionCanceled('sub-globex-end', 'globex', '2025-02-01T00:00:00Z', '2025-02-15T00:00:00Z'),
+  subscriptionStarted('sub-globex-start', 'globex', 100, '2024-12-10T00:00:00Z'),
+  subscriptionStarted('sub-acme-start', 'acme', 500, '2024-12-01T09:00:00Z'),
+  // initech churns and restarts within January: not churned.
+  subscriptionStarted('sub-initech-start', 'initech', 50, '2024-11-05T00:00:00Z'),
+  subscriptionCanceled('sub-initech-end', 'initech', '2025-01-20T00:00:00Z'),
+  subscriptionStarted('sub-initech-restart', 'initech', 50, '2025-01-25T00:00:00Z'),
+  // umbrella starts and churns within January: in neither count.
+  subscriptionStarted('sub-umbrella-start', 'umbrella', 20, '2025-01-03T00:00:00Z'),
+  subscriptionCanceled('sub-umbrella-end', 'umbrella', '2025-01-10T00:00:00Z', '2025-01-28T00:00:00Z'),
+  // hooli's service ends exactly at 1 March 00:00: ended by March's start, so it churned in February.
+  subscriptionStarted('sub-hooli-start', 'hooli', 80, '2024-12-20T00:00:00Z'),
+  subscriptionCanceled('sub-hooli-end', 'hooli', '2025-02-10T00:00:00Z', '2025-03-01T00:00:00Z'),
+];
+
+const surveys = [
+  // January NPS: promoters acme 10, acme 9, hooli 9; passive globex 8; detractors initech 6, umbrella 0.
+  surveyEvent('nps-1', 'acme', 'nps', 10, '2025-01-05T10:00:00Z'),
+  surveyEvent('nps-2', 'acme', 'nps', 9, '2025-01-06T10:00:00Z'),
+  surveyEvent('nps-3', 'globex', 'nps', 8, '2025-01-07T10:00:00Z'),
+  surveyEvent('nps-4', 'initech', 'nps', 6, '2025-01-08T10:00:00Z'),
+  surveyEvent('nps-5', 'umbrella', 'nps', 0, '2025-01-09T10:00:00Z'),
+  surveyEvent('nps-6', 'hooli', 'nps', 9, '2025-01-31T23:59:59Z'),
+  // February NPS: globex 5 on a 1–5 scale maps to 10, a promoter.
+  surveyEvent('nps-7', 'globex', 'nps', 5, '2025-02-03T10:00:00Z', { scale_min: 1, scale_max: 5 }),
+  // January CES: acme 7; globex 4 of 1–5 → 1 + 3·6/4 = 5.5; initech 2; umbrella 5 of 1–5 → 7.
+  surveyEvent('ces-1', 'acme', 'ces', 7, '2025-01-10T10:00:00Z'),
+  surveyEvent('ces-2', 'globex', 'ces', 4, '2025-01-11T10:00:00Z', { scale_min: 1, scale_max: 5 }),
+  surveyEvent('ces-3', 'initech', 'ces', 2, '2025-01-12T10:00:00Z'),
+  surveyEvent('ces-4', 'umbrella', 'ces', 5, '2025-01-13T10:00:00Z', { scale_min: 1, scale_max: 5 }),
+  // January CSAT: acme 5, globex 4, initech 3, hooli 3 of 1–3 → 5: satisfied 3 of 4.
+  surveyEvent('csat-1', 'acme', 'csat', 5, '2025-01-14T10:00:00Z'),
+  surveyEvent('csat-2', 'globex', 'csat', 4, '2025-01-15T10:00:00Z'),
+  surveyEvent('csat-3', 'initech', 'csat', 3, '2025-01-16T10:00:00Z'),
+  surveyEvent('csat-4', 'hooli', 'csat', 3, '2025-01-17T10:00:00Z', { scale_min: 1, scale_max: 3 }),
+];
+
+type Point = { period_start: string; value: number; n: number; ci95: [number, number] | null; components: Record<string, number> };
+
+describe('KPIs of a hand-built company (known answers)', () => {
+  let app: TestApp;
+
+  const series = async (metric: string, query = ''): Promise<{ status: number; body: any }> => {
+    const response = await fetch(`${app.url}/v1/kpis/${metric}${query}`);
+    return { status: response.status, body: await response.json() };
+  };
+  const point = async (metric: string, period: string, query = '?grain=month'): Promise<Point | undefined> =>
+    (await series(metric, query)).body.points.find((p: Point) => p.period_start === period);
+
+  beforeAll(async () => {
+    app = await startTestApp({ clock: fixedClock(NOW) });
+    const post = async (events: unknown[], id: string) => {
+      const response = await app.postGeneric({ events }, { id, sentAt: NOW });
+      expect(response.status).toBe(202);
+    };
+    await post(accounts, 'delivery-accounts');
+    await post(subscriptions, 'delivery-subscriptions');
+    await post(surveys, 'delivery-surveys');
+    // The same events again under new delivery ids (a sender's retry after a timeout): they must count once.
+    await post([surveys[0], surveys[9]], 'delivery-retry');
+    await post([subscriptions[0]], 'delivery-retry-2');
+    await app.aggregator.run({ backfill: true });
+  });
+  afterAll(async () => app.stop());
+
+  describe('nps', () => {
+    it('January for all accounts: 100·(3 − 2)/6 with the trinomial interval', async () => {
+      const january = await point('nps', '2025-01-01');
+      expect(january).toMatchObject({ n: 6, components: { promoters: 3, passives: 1, detractors: 2 } });
+      expect(january!.value).toBeCloseTo(16.6667, 3);
+      // p = 1/2, d = 1/3: 1.96 · 100 · √((5/6 − 1/36)/6) = 71.8171
+      expect(january!.ci95![0]).toBeCloseTo(-55.1505, 3);
+      expect(january!.ci95![1]).toBeCloseTo(88.4838, 3);
+    });
+
+    it('February maps a 1–5 score of 5 to 10, a promoter', async () => {
+      expect(await point('nps', '2025-02-01')).toMatchObject({ n: 1, value: 100, components: { promoters: 1 } });
+    });
+
+    it('by plan uses each account’s latest plan, whatever order the updates came in', async () => {
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:enterprise')).toMatchObject({ n: 2, value: 100, ci95: [100, 100] });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:pro')).toMatchObject({ n: 1, value: 0 });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:basic')).toMatchObject({ n: 2, value: -100 });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=region:emea')).toMatchObject({ n: 2, value: 100 });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=region:amer')).toMatchObject({ n: 1, value: 0 });
+    });
+
+    it('the first quarter: 100·(4 − 2)/7', async () => {
+      const quarter = await point('nps', '2025-01-01', '?grain=quarter');
+      expect(quarter).toMatchObject({ n: 7, components: { promoters: 4, passives: 1, detractors: 2 } });
+      expect(quarter!.value).toBeCloseTo(28.5714, 3);
+    });
+  });
+
+  describe('ces', () => {
+    it('January: mean of 7, 5.5, 2, 7 on the 1–7 scale, % easy and the distribution', async () => {
+      const january = await point('ces', '2025-01-01');
+      expect(january!.n).toBe(4);
+      expect(january!.value).toBeCloseTo(5.375, 6);
+      // s = √(16.6875/3) = 2.3585; 1.96 · s / √4 = 2.3113
+      expect(january!.ci95![0]).toBeCloseTo(3.0637, 3);
+      expect(january!.ci95![1]).toBeCloseTo(7.6863, 3);
+      expect(january!.components).toEqual({
+        pct_easy: 75,
+        count_1: 0,
+        count_2: 1,
+        count_3: 0,
+        count_4: 0,
+        count_5: 0,
+        count_6: 1,
+        count_7: 2,
+      });
+    });
+  });
+
+  describe('csat', () => {
+    it('January: 3 of 4 satisfied, with the Wilson interval', async () => {
+      const january = await point('csat', '2025-01-01');
+      expect(january).toMatchObject({ n: 4, value: 75, components: { satisfied: 3 } });
+      expect(january!.ci95![0]).toBeCloseTo(30.0636, 3);
+      expect(january!.ci95![1]).toBeCloseTo(95.4414, 3);
+    });
+  });
+
+  describe('logo_churn_rate', () => {
+    it('December: only initech was a customer at the start, and stayed', async () => {
+      expect(await point('logo_churn_rate', '2024-12-01')).toMatchObject({ n: 1, value: 0, components: { customers_at_start: 1, churned: 0 } });
+    });
+
+    it('January: 4 at the start; initech churned and restarted, umbrella came and went: none churned', async () => {
+      const january = await point('logo_churn_rate', '2025-01-01');
+      expect(january).toMatchObject({ n: 4, value: 0, components: { customers_at_start: 4, churned: 0 } });
+      expect(january!.ci95![0]).toBeCloseTo(0, 6);
+      expect(january!.ci95![1]).toBeCloseTo(48.99, 2);
+    });
+
+    it('February: globex and hooli (ended exactly at 1 March) churned: 2 of 4', async () => {
+      const february = await point('logo_churn_rate', '2025-02-01');
+      expect(february).toMatchObject({ n: 4, value: 50, components: { customers_at_start: 4, churned: 2 } });
+      expect(february!.ci95![0]).toBeCloseTo(15.0036, 3);
+      expect(february!.ci95![1]).toBeCloseTo(84.9964, 3);
+    });
+
+    it('March: acme and initech at the start, both still active', async () => {
+      expect(await point('logo_churn_rate', '2025-03-01')).toMatchObject({ n: 2, value: 0, components: { customers_at_start: 2, churned: 0 } });
+    });
+
+    it('the first quarter: 2 of the 4 at the start churned', async () => {
+      expect(await point('logo_churn_rate', '2025-01-01', '?grain=quarter')).toMatchObject({ n: 4, value: 50 });
+    });
+
+    it('by plan in February: pro (globex) 100 %, enterprise (acme) 0 %', async () => {
+      expect(await point('logo_churn_rate', '2025-02-01', '?grain=month&segment=plan:pro')).toMatchObject({ n: 1, value: 100 });
+      expect(await point('logo_churn_rate', '2025-02-01', '?grain=month&segment=plan:enterprise')).toMatchObject({ n: 1, value: 0 });
+    });
+  });
+
+  describe('the read API', () => {
+    it('lists only periods with data, ascending, within from and to', async () => {
+      const { body } = await series('logo_churn_rate', '?grain=month&from=2025-01-01&to=2025-02-28');
+      expect(body).toMatchObject({ metric: 'logo_churn_rate', grain: 'month', segment: null, unit: 'percent' });
+      expect(body.points.map((p: Point) => p.period_start)).toEqual(['2025-01-01', '2025-02-01']);
+      const nps = await series('nps', '?grain=month');
+      expect(nps.body.points.map((p: Point) => p.period_start)).toEqual(['2025-01-01', '2025-02-01']);
+    });
+
+    it('serves the current KPIs: the last complete month and the current one', async () => {
+      const response = await fetch(`${app.url}/v1/kpis`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as any;
+      // Data up to 1 April 00:00 is in: March is the current month (its last instant is known), February the latest
+      // complete one.
+      expect(body.metrics.logo_churn_rate.latest_complete).toMatchObject({ period_start: '2025-02-01', value: 50, complete: true });
+      expect(body.metrics.logo_churn_rate.current).toMatchObject({ period_start: '2025-03-01', value: 0, complete: false });
+      expect(body.metrics.nps.latest_complete).toMatchObject({ period_start: '2025-02-01', value: 100 });
+      expect(body.metrics.nps.current).toBeNull();
+      expect(typeof body.computed_at).toBe('string');
+    });
+
+    it('answers an unknown metric with 404 and bad parameters with 400 naming each', async () => {
+      const unknown = await series('happiness');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.detail).toContain('nps');
+      const bad = await series('nps', '?grain=week&from=2025-13-01&segment=plan');
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['from', 'grain', 'segment']);
+      const inverted = await series('nps', '?from=2025-03-01&to=2025-01-01');
+      expect(inverted.status).toBe(400);
+      const extra = await series('nps', '?colour=blue');
+      expect(extra.status).toBe(400);
+    });
+  });
+});

@@ -1,0 +1,103 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { TrinoSQL } from 'dt-sql-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDbSqlEngine } from '../../lambdas/adapters/duckdb-sql-engine.js';
+import { ALL_QUERIES, KPI_QUERIES, positionalValues, queriesDirectory, renderSql, VIEWS } from '../../queries/registry.js';
+import { withTempHome } from '../support/temp-home.js';
+import { parameterCount, portabilityProblems } from './sql-lint.js';
+
+const trino = new TrinoSQL();
+
+function sqlFiles(folder: string, prefix = ''): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sqlFiles(path.join(folder, entry.name), `${prefix}${entry.name}/`)
+      : entry.name.endsWith('.sql')
+        ? [`${prefix}${entry.name}`]
+        : [],
+  );
+}
+
+describe('the queries/ registry', () => {
+  it('registers every .sql file once, and every registered file exists', () => {
+    const registered = ALL_QUERIES.map((query) => query.file).sort();
+    expect(registered).toEqual(sqlFiles(queriesDirectory()).sort());
+    expect(new Set(ALL_QUERIES.map((query) => query.id)).size).toBe(ALL_QUERIES.length);
+  });
+
+  it.each(ALL_QUERIES.map((query) => [query.id, query] as const))('%s parses as Trino SQL', (_, query) => {
+    const errors = trino.validate(renderSql(query, 'cs_pulse'));
+    expect(errors.map((error) => `${error.startLine}:${error.startColumn} ${error.message}`)).toEqual([]);
+  });
+
+  it.each(ALL_QUERIES.map((query) => [query.id, query] as const))('%s declares each of its ? parameters', (_, query) => {
+    expect(parameterCount(renderSql(query, 'cs_pulse'))).toBe(query.parameters.length);
+  });
+
+  it.each(ALL_QUERIES.map((query) => [query.id, query] as const))('%s avoids the Trino/DuckDB traps', (_, query) => {
+    expect(portabilityProblems(renderSql(query, 'cs_pulse'))).toEqual([]);
+  });
+
+  it('only lets the database name be templated, as a plain identifier', () => {
+    expect(() => renderSql(KPI_QUERIES[0]!, 'lake; DROP TABLE x')).toThrow(/identifier/);
+  });
+});
+
+describe('the SQL lint catches what changes numbers silently', () => {
+  it('flags decimal literals, which Trino keeps as DECIMAL', () => {
+    expect(portabilityProblems('SELECT 100.0 * a / n FROM t')).toHaveLength(1);
+    expect(portabilityProblems('SELECT 1.96e0 * a FROM t -- 100.0 in a comment is fine')).toEqual([]);
+  });
+
+  it('flags date_diff on untruncated values, and accepts the portable idiom', () => {
+    expect(portabilityProblems("SELECT date_diff('month', a, b) FROM t")).toHaveLength(1);
+    expect(portabilityProblems("SELECT date_diff('month', date_trunc('month', a), date_trunc('month', b)) FROM t")).toEqual([]);
+  });
+
+  it('flags engine-only syntax', () => {
+    expect(portabilityProblems('SELECT x::DATE, date_add(\'day\', 1, x), INTERVAL 7 DAY FROM t')).toHaveLength(3);
+  });
+});
+
+describe('every query runs on DuckDB with Trino semantics', () => {
+  let engine: DuckDbSqlEngine;
+  let home: Awaited<ReturnType<typeof withTempHome>>;
+
+  beforeAll(async () => {
+    home = await withTempHome();
+    engine = await DuckDbSqlEngine.open({ lakeRoot: path.join(home.root, 'lake') });
+    for (const view of VIEWS) await engine.query(renderSql(view, engine.database));
+  });
+  afterAll(async () => {
+    await engine.close();
+    await home.cleanup();
+  });
+
+  it('divides integers as Trino does', async () => {
+    expect(await engine.query('SELECT 7 / 2 AS quotient, CAST(7 AS DOUBLE) / 2 AS ratio')).toEqual([{ quotient: 3, ratio: 3.5 }]);
+  });
+
+  it('has the Trino functions the queries use', async () => {
+    const rows = await engine.query(
+      "SELECT count(*) AS n FROM UNNEST(sequence(DATE '2025-01-01', DATE '2025-12-01', INTERVAL '1' MONTH)) AS t(d)",
+    );
+    expect(rows).toEqual([{ n: 12 }]);
+  });
+
+  const values = { grain: 'month', period_from: '2025-01-01', as_of: '2025-06-01 00:00:00', first_dt: '2025-01-01', last_dt: '2025-05-31' };
+  it.each(ALL_QUERIES.filter((query) => query.kind !== 'view').map((query) => [query.id, query] as const))(
+    '%s runs on an empty lake',
+    async (_, query) => {
+      const rows = await engine.query(renderSql(query, engine.database), positionalValues(query, values));
+      expect(rows).toEqual([]);
+    },
+  );
+
+  it.each(KPI_QUERIES.map((query) => [query.id, query] as const))('%s returns the KPI columns', async (_, query) => {
+    const sql = `SELECT * FROM (${renderSql(query, engine.database)}) LIMIT 0`;
+    const described = await engine.query(`DESCRIBE ${sql}`, positionalValues(query, values));
+    const columns = described.map((row) => row.column_name);
+    expect(columns).toEqual(['period_start', 'segment_key', 'segment_value', 'n', 'value', 'ci_low', 'ci_high', ...query.components]);
+  });
+});
