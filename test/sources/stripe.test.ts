@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lambdas/ports/clock.js';
+import { stripeSource } from '../../lambdas/sources/stripe.js';
 import { fixture, stripeSignature } from '../support/billing-webhooks.js';
 import { lakeKeys, rawRecords, tableObjects, tableRows } from '../support/lake-tables.js';
 import { startTestApp, type TestApp } from '../support/local-app.js';
@@ -288,5 +289,99 @@ describe('stripe account id option', () => {
         { env: { CS_PULSE_SECRET_STRIPE: SECRET } },
       ),
     ).rejects.toThrow(/sources\.stripe/);
+  });
+});
+
+describe('stripe MRR', () => {
+  const base = JSON.parse(created);
+  const price = (overrides: Record<string, unknown>, recurring: Record<string, unknown> = {}) => ({
+    ...base.data.object.items.data[0].price,
+    recurring: { interval: 'month', interval_count: 1, usage_type: 'licensed', ...recurring },
+    ...overrides,
+  });
+  const item = (itemPrice: unknown, quantity = 1) => ({
+    object: 'subscription_item',
+    quantity,
+    price: itemPrice,
+  });
+  const mrrOf = (items: unknown[], currency = 'usd') => {
+    const event = structuredClone(base);
+    event.data.object.currency = currency;
+    event.data.object.items.data = items;
+    const result = stripeSource.normalize(Buffer.from(JSON.stringify(event)), {
+      headers: {},
+      receivedAt: NOW,
+      options: {},
+    });
+    if (!result.ok) throw new Error(result.detail);
+    const [started] = result.events;
+    if (started?.type !== 'subscription.started') throw new Error('expected a started event');
+    return started.data;
+  };
+
+  it.each([
+    ['a yearly price', [item(price({ unit_amount: 120000 }, { interval: 'year' }))], 100],
+    ['a weekly price', [item(price({ unit_amount: 1000 }, { interval: 'week' }))], 43.3333],
+    ['a price every 3 months', [item(price({ unit_amount: 30000 }, { interval_count: 3 }))], 100],
+    ['a daily price', [item(price({ unit_amount: 100 }, { interval: 'day' }))], 30.4167],
+    ['7 seats', [item(price({ unit_amount: 1500 }), 7)], 105],
+    [
+      'several items, yearly and monthly',
+      [item(price({ unit_amount: 2000 }), 3), item(price({ unit_amount: 12000 }, { interval: 'year' }))],
+      70,
+    ],
+    [
+      'a sub-cent unit_amount_decimal',
+      [item(price({ unit_amount: null, unit_amount_decimal: '1234.5' }), 2)],
+      24.69,
+    ],
+    [
+      'a metered item beside a licensed one (the metered one has no MRR)',
+      [item(price({ unit_amount: 2000 })), item(price({ unit_amount: 5 }, { usage_type: 'metered' }))],
+      20,
+    ],
+    [
+      'a package price (transform_quantity: 25 units in packs of 10, rounded up)',
+      [item(price({ unit_amount: 1000, transform_quantity: { divide_by: 10, round: 'up' } }), 25)],
+      30,
+    ],
+    [
+      'a legacy plan without a price',
+      [
+        {
+          object: 'subscription_item',
+          quantity: 2,
+          price: null,
+          plan: { amount: 2500, currency: 'usd', interval: 'month', interval_count: 1 },
+        },
+      ],
+      50,
+    ],
+  ])('%s', (_, items, expected) => {
+    expect(mrrOf(items)).toEqual(expect.objectContaining({ mrr: expected, currency: 'USD' }));
+  });
+
+  it('reads zero-decimal currencies as whole units', () => {
+    const yen = mrrOf([item(price({ currency: 'jpy', unit_amount: 3000 }))], 'jpy');
+    const won = mrrOf([item(price({ currency: 'krw', unit_amount: 120000 }, { interval: 'year' }))], 'krw');
+    expect([yen, won]).toEqual([
+      expect.objectContaining({ mrr: 3000, currency: 'JPY' }),
+      expect.objectContaining({ mrr: 10000, currency: 'KRW' }),
+    ]);
+  });
+
+  it('reads three-decimal currencies as thousandths', () => {
+    expect(mrrOf([item(price({ currency: 'kwd', unit_amount: 5120 }))], 'kwd')).toEqual(
+      expect.objectContaining({ mrr: 5.12, currency: 'KWD' }),
+    );
+  });
+
+  it("takes a multi-currency price's amount in the subscription's currency", () => {
+    const multi = price({
+      currency: 'usd',
+      unit_amount: 2000,
+      currency_options: { eur: { unit_amount: 1800 } },
+    });
+    expect(mrrOf([item(multi, 2)], 'eur')).toEqual(expect.objectContaining({ mrr: 36, currency: 'EUR' }));
   });
 });
