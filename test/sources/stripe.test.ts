@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lambdas/ports/clock.js';
 import { stripeSource } from '../../lambdas/sources/stripe.js';
-import { fixture, stripeSignature } from '../support/billing-webhooks.js';
+import { fixture, stripeSignature, tampered } from '../support/billing-webhooks.js';
 import { lakeKeys, rawRecords, tableObjects, tableRows } from '../support/lake-tables.js';
 import { startTestApp, type TestApp } from '../support/local-app.js';
 import { mutatedJsonBodies } from '../support/mutations.js';
@@ -164,7 +164,7 @@ describe('stripe webhooks over HTTP', () => {
   it.each([
     [
       'a tampered body',
-      () => ({ body: created.replace('"quantity": 3', '"quantity": 30'), header: undefined }),
+      () => ({ body: tampered(created, '"quantity": 3', '"quantity": 30'), header: undefined }),
     ],
     ['a wrong secret', () => ({ body: created, header: stripeSignature('whsec_wrong', created, NOW) })],
     [

@@ -7,6 +7,12 @@ export function fixture(vendor: 'stripe' | 'paddle' | 'chargebee', name: string)
   return readFileSync(new URL(`../fixtures/${vendor}/${name}`, import.meta.url), 'utf8');
 }
 
+/** The body with one part changed after signing; throws when the part is not there, so the test cannot go vacuous. */
+export function tampered(body: string, from: string, to: string): string {
+  if (!body.includes(from)) throw new Error(`the body has no ${from} to tamper with`);
+  return body.replace(from, to);
+}
+
 // The Stripe SDK is only used offline here, to sign; the key is never sent anywhere.
 const stripe = new Stripe('sk_test_cs_pulse_offline');
 
