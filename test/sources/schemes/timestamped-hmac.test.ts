@@ -108,7 +108,7 @@ describe('Paddle-Signature', () => {
     expect([verify(60), verify(-300), verify(301), verify(-301)]).toEqual([true, true, false, false]);
   });
 
-  it.each(['invalid_header', 'h1=invalid_header', 'ts=1698796800;h2=x', 'ts=abc;h1=' + 'a'.repeat(64)])(
+  it.each(['invalid_header', 'h1=invalid_header', 'ts=1698796800;h2=x', `ts=abc;h1=${'a'.repeat(64)}`])(
     'refuses the malformed header %s',
     (header) => {
       expect(
