@@ -42,10 +42,10 @@ export const queryCommand: Command = {
 Runs one of the queries in queries/ on the local lake with DuckDB: the same SQL Athena runs on AWS.
 
 Queries:
-${'$'}{LISTING}
+${listing()}
 
 Parameters not given take defaults: grain=month, period_from=2000-01-01, as_of=now, first_dt, last_dt.
-`.replace('${LISTING}', listing()),
+`,
   async run(args) {
     const { values, positionals } = parseArgs({
       args: [...args],

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lambdas/ports/clock.js';
-import {
-  accountUpdated,
-  subscriptionCanceled,
-  subscriptionStarted,
-  surveyEvent,
-} from '../support/events.js';
+import { accountUpdated, subscriptionCanceled, subscriptionStarted, surveyEvent } from '../support/events.js';
 import { startTestApp, type TestApp } from '../support/local-app.js';
 
 /**
@@ -21,8 +16,15 @@ const NOW = new Date('2025-04-01T00:00:00Z');
 const accounts = [
   // acme moved from pro to enterprise; the newer event is delivered first (out of order): enterprise must win.
   accountUpdated('acc-acme-2', 'acme', '2025-02-15T00:00:00Z', { plan: 'enterprise' }),
-  accountUpdated('acc-acme-1', 'acme', '2025-01-01T00:00:00Z', { name: 'Acme', plan: 'pro', attributes: { region: 'emea' } }),
-  accountUpdated('acc-globex', 'globex', '2025-01-01T00:00:00Z', { plan: 'pro', attributes: { region: 'amer' } }),
+  accountUpdated('acc-acme-1', 'acme', '2025-01-01T00:00:00Z', {
+    name: 'Acme',
+    plan: 'pro',
+    attributes: { region: 'emea' },
+  }),
+  accountUpdated('acc-globex', 'globex', '2025-01-01T00:00:00Z', {
+    plan: 'pro',
+    attributes: { region: 'amer' },
+  }),
   accountUpdated('acc-initech', 'initech', '2025-01-01T00:00:00Z', { plan: 'basic' }),
   accountUpdated('acc-umbrella', 'umbrella', '2025-01-01T00:00:00Z', { plan: 'basic' }),
   // hooli has no plan: it counts only for all accounts.
@@ -67,7 +69,13 @@ const surveys = [
   surveyEvent('csat-4', 'hooli', 'csat', 3, '2025-01-17T10:00:00Z', { scale_min: 1, scale_max: 3 }),
 ];
 
-type Point = { period_start: string; value: number; n: number; ci95: [number, number] | null; components: Record<string, number> };
+type Point = {
+  period_start: string;
+  value: number;
+  n: number;
+  ci95: [number, number] | null;
+  components: Record<string, number>;
+};
 
 describe('KPIs of a hand-built company (known answers)', () => {
   let app: TestApp;
@@ -106,15 +114,35 @@ describe('KPIs of a hand-built company (known answers)', () => {
     });
 
     it('February maps a 1–5 score of 5 to 10, a promoter', async () => {
-      expect(await point('nps', '2025-02-01')).toMatchObject({ n: 1, value: 100, components: { promoters: 1 } });
+      expect(await point('nps', '2025-02-01')).toMatchObject({
+        n: 1,
+        value: 100,
+        components: { promoters: 1 },
+      });
     });
 
     it('by plan uses each account’s latest plan, whatever order the updates came in', async () => {
-      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:enterprise')).toMatchObject({ n: 2, value: 100, ci95: [100, 100] });
-      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:pro')).toMatchObject({ n: 1, value: 0 });
-      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:basic')).toMatchObject({ n: 2, value: -100 });
-      expect(await point('nps', '2025-01-01', '?grain=month&segment=region:emea')).toMatchObject({ n: 2, value: 100 });
-      expect(await point('nps', '2025-01-01', '?grain=month&segment=region:amer')).toMatchObject({ n: 1, value: 0 });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:enterprise')).toMatchObject({
+        n: 2,
+        value: 100,
+        ci95: [100, 100],
+      });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:pro')).toMatchObject({
+        n: 1,
+        value: 0,
+      });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:basic')).toMatchObject({
+        n: 2,
+        value: -100,
+      });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=region:emea')).toMatchObject({
+        n: 2,
+        value: 100,
+      });
+      expect(await point('nps', '2025-01-01', '?grain=month&segment=region:amer')).toMatchObject({
+        n: 1,
+        value: 0,
+      });
     });
 
     it('the first quarter: 100·(4 − 2)/7', async () => {
@@ -156,7 +184,11 @@ describe('KPIs of a hand-built company (known answers)', () => {
 
   describe('logo_churn_rate', () => {
     it('December: only initech was a customer at the start, and stayed', async () => {
-      expect(await point('logo_churn_rate', '2024-12-01')).toMatchObject({ n: 1, value: 0, components: { customers_at_start: 1, churned: 0 } });
+      expect(await point('logo_churn_rate', '2024-12-01')).toMatchObject({
+        n: 1,
+        value: 0,
+        components: { customers_at_start: 1, churned: 0 },
+      });
     });
 
     it('January: 4 at the start; initech churned and restarted, umbrella came and went: none churned', async () => {
@@ -174,23 +206,40 @@ describe('KPIs of a hand-built company (known answers)', () => {
     });
 
     it('March: acme and initech at the start, both still active', async () => {
-      expect(await point('logo_churn_rate', '2025-03-01')).toMatchObject({ n: 2, value: 0, components: { customers_at_start: 2, churned: 0 } });
+      expect(await point('logo_churn_rate', '2025-03-01')).toMatchObject({
+        n: 2,
+        value: 0,
+        components: { customers_at_start: 2, churned: 0 },
+      });
     });
 
     it('the first quarter: 2 of the 4 at the start churned', async () => {
-      expect(await point('logo_churn_rate', '2025-01-01', '?grain=quarter')).toMatchObject({ n: 4, value: 50 });
+      expect(await point('logo_churn_rate', '2025-01-01', '?grain=quarter')).toMatchObject({
+        n: 4,
+        value: 50,
+      });
     });
 
     it('by plan in February: pro (globex) 100 %, enterprise (acme) 0 %', async () => {
-      expect(await point('logo_churn_rate', '2025-02-01', '?grain=month&segment=plan:pro')).toMatchObject({ n: 1, value: 100 });
-      expect(await point('logo_churn_rate', '2025-02-01', '?grain=month&segment=plan:enterprise')).toMatchObject({ n: 1, value: 0 });
+      expect(await point('logo_churn_rate', '2025-02-01', '?grain=month&segment=plan:pro')).toMatchObject({
+        n: 1,
+        value: 100,
+      });
+      expect(
+        await point('logo_churn_rate', '2025-02-01', '?grain=month&segment=plan:enterprise'),
+      ).toMatchObject({ n: 1, value: 0 });
     });
   });
 
   describe('the read API', () => {
     it('lists only periods with data, ascending, within from and to', async () => {
       const { body } = await series('logo_churn_rate', '?grain=month&from=2025-01-01&to=2025-02-28');
-      expect(body).toMatchObject({ metric: 'logo_churn_rate', grain: 'month', segment: null, unit: 'percent' });
+      expect(body).toMatchObject({
+        metric: 'logo_churn_rate',
+        grain: 'month',
+        segment: null,
+        unit: 'percent',
+      });
       expect(body.points.map((p: Point) => p.period_start)).toEqual(['2025-01-01', '2025-02-01']);
       const nps = await series('nps', '?grain=month');
       expect(nps.body.points.map((p: Point) => p.period_start)).toEqual(['2025-01-01', '2025-02-01']);
@@ -202,8 +251,16 @@ describe('KPIs of a hand-built company (known answers)', () => {
       const body = (await response.json()) as any;
       // Data up to 1 April 00:00 is in: March is the current month (its last instant is known), February the latest
       // complete one.
-      expect(body.metrics.logo_churn_rate.latest_complete).toMatchObject({ period_start: '2025-02-01', value: 50, complete: true });
-      expect(body.metrics.logo_churn_rate.current).toMatchObject({ period_start: '2025-03-01', value: 0, complete: false });
+      expect(body.metrics.logo_churn_rate.latest_complete).toMatchObject({
+        period_start: '2025-02-01',
+        value: 50,
+        complete: true,
+      });
+      expect(body.metrics.logo_churn_rate.current).toMatchObject({
+        period_start: '2025-03-01',
+        value: 0,
+        complete: false,
+      });
       expect(body.metrics.nps.latest_complete).toMatchObject({ period_start: '2025-02-01', value: 100 });
       expect(body.metrics.nps.current).toBeNull();
       expect(typeof body.computed_at).toBe('string');
@@ -215,7 +272,11 @@ describe('KPIs of a hand-built company (known answers)', () => {
       expect(unknown.body.detail).toContain('nps');
       const bad = await series('nps', '?grain=week&from=2025-13-01&segment=plan');
       expect(bad.status).toBe(400);
-      expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['from', 'grain', 'segment']);
+      expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'from',
+        'grain',
+        'segment',
+      ]);
       const inverted = await series('nps', '?from=2025-03-01&to=2025-01-01');
       expect(inverted.status).toBe(400);
       const extra = await series('nps', '?colour=blue');

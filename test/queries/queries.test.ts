@@ -3,7 +3,14 @@ import path from 'node:path';
 import { TrinoSQL } from 'dt-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbSqlEngine } from '../../lambdas/adapters/duckdb-sql-engine.js';
-import { ALL_QUERIES, KPI_QUERIES, positionalValues, queriesDirectory, renderSql, VIEWS } from '../../queries/registry.js';
+import {
+  ALL_QUERIES,
+  KPI_QUERIES,
+  positionalValues,
+  queriesDirectory,
+  renderSql,
+  VIEWS,
+} from '../../queries/registry.js';
 import { withTempHome } from '../support/temp-home.js';
 import { parameterCount, portabilityProblems } from './sql-lint.js';
 
@@ -31,13 +38,19 @@ describe('the queries/ registry', () => {
     expect(errors.map((error) => `${error.startLine}:${error.startColumn} ${error.message}`)).toEqual([]);
   });
 
-  it.each(ALL_QUERIES.map((query) => [query.id, query] as const))('%s declares each of its ? parameters', (_, query) => {
-    expect(parameterCount(renderSql(query, 'cs_pulse'))).toBe(query.parameters.length);
-  });
+  it.each(ALL_QUERIES.map((query) => [query.id, query] as const))(
+    '%s declares each of its ? parameters',
+    (_, query) => {
+      expect(parameterCount(renderSql(query, 'cs_pulse'))).toBe(query.parameters.length);
+    },
+  );
 
-  it.each(ALL_QUERIES.map((query) => [query.id, query] as const))('%s avoids the Trino/DuckDB traps', (_, query) => {
-    expect(portabilityProblems(renderSql(query, 'cs_pulse'))).toEqual([]);
-  });
+  it.each(ALL_QUERIES.map((query) => [query.id, query] as const))(
+    '%s avoids the Trino/DuckDB traps',
+    (_, query) => {
+      expect(portabilityProblems(renderSql(query, 'cs_pulse'))).toEqual([]);
+    },
+  );
 
   it('only lets the database name be templated, as a plain identifier', () => {
     expect(() => renderSql(KPI_QUERIES[0]!, 'lake; DROP TABLE x')).toThrow(/identifier/);
@@ -52,11 +65,15 @@ describe('the SQL lint catches what changes numbers silently', () => {
 
   it('flags date_diff on untruncated values, and accepts the portable idiom', () => {
     expect(portabilityProblems("SELECT date_diff('month', a, b) FROM t")).toHaveLength(1);
-    expect(portabilityProblems("SELECT date_diff('month', date_trunc('month', a), date_trunc('month', b)) FROM t")).toEqual([]);
+    expect(
+      portabilityProblems("SELECT date_diff('month', date_trunc('month', a), date_trunc('month', b)) FROM t"),
+    ).toEqual([]);
   });
 
   it('flags engine-only syntax', () => {
-    expect(portabilityProblems('SELECT x::DATE, date_add(\'day\', 1, x), INTERVAL 7 DAY FROM t')).toHaveLength(3);
+    expect(portabilityProblems("SELECT x::DATE, date_add('day', 1, x), INTERVAL 7 DAY FROM t")).toHaveLength(
+      3,
+    );
   });
 });
 
@@ -75,7 +92,9 @@ describe('every query runs on DuckDB with Trino semantics', () => {
   });
 
   it('divides integers as Trino does', async () => {
-    expect(await engine.query('SELECT 7 / 2 AS quotient, CAST(7 AS DOUBLE) / 2 AS ratio')).toEqual([{ quotient: 3, ratio: 3.5 }]);
+    expect(await engine.query('SELECT 7 / 2 AS quotient, CAST(7 AS DOUBLE) / 2 AS ratio')).toEqual([
+      { quotient: 3, ratio: 3.5 },
+    ]);
   });
 
   it('has the Trino functions the queries use', async () => {
@@ -85,7 +104,13 @@ describe('every query runs on DuckDB with Trino semantics', () => {
     expect(rows).toEqual([{ n: 12 }]);
   });
 
-  const values = { grain: 'month', period_from: '2025-01-01', as_of: '2025-06-01 00:00:00', first_dt: '2025-01-01', last_dt: '2025-05-31' };
+  const values = {
+    grain: 'month',
+    period_from: '2025-01-01',
+    as_of: '2025-06-01 00:00:00',
+    first_dt: '2025-01-01',
+    last_dt: '2025-05-31',
+  };
   it.each(ALL_QUERIES.filter((query) => query.kind !== 'view').map((query) => [query.id, query] as const))(
     '%s runs on an empty lake',
     async (_, query) => {
@@ -94,10 +119,22 @@ describe('every query runs on DuckDB with Trino semantics', () => {
     },
   );
 
-  it.each(KPI_QUERIES.map((query) => [query.id, query] as const))('%s returns the KPI columns', async (_, query) => {
-    const sql = `SELECT * FROM (${renderSql(query, engine.database)}) LIMIT 0`;
-    const described = await engine.query(`DESCRIBE ${sql}`, positionalValues(query, values));
-    const columns = described.map((row) => row.column_name);
-    expect(columns).toEqual(['period_start', 'segment_key', 'segment_value', 'n', 'value', 'ci_low', 'ci_high', ...query.components]);
-  });
+  it.each(KPI_QUERIES.map((query) => [query.id, query] as const))(
+    '%s returns the KPI columns',
+    async (_, query) => {
+      const sql = `SELECT * FROM (${renderSql(query, engine.database)}) LIMIT 0`;
+      const described = await engine.query(`DESCRIBE ${sql}`, positionalValues(query, values));
+      const columns = described.map((row) => row.column_name);
+      expect(columns).toEqual([
+        'period_start',
+        'segment_key',
+        'segment_value',
+        'n',
+        'value',
+        'ci_low',
+        'ci_high',
+        ...query.components,
+      ]);
+    },
+  );
 });

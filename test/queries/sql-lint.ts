@@ -18,17 +18,28 @@ export function portabilityProblems(sql: string): string[] {
   for (const call of withStrings.matchAll(/date_diff\s*\(\s*'(\w+)'\s*,/gi)) {
     const rest = withStrings.slice((call.index ?? 0) + call[0].length);
     const unit = call[1]!.toLowerCase();
-    const portable = new RegExp(`^\\s*date_trunc\\s*\\(\\s*'${unit}'[\\s\\S]*?,\\s*date_trunc\\s*\\(\\s*'${unit}'`, 'i');
+    const portable = new RegExp(
+      `^\\s*date_trunc\\s*\\(\\s*'${unit}'[\\s\\S]*?,\\s*date_trunc\\s*\\(\\s*'${unit}'`,
+      'i',
+    );
     if (!(unit === 'day' || portable.test(rest))) {
-      problems.push(`date_diff('${unit}', …) on untruncated values: wrap both arguments in date_trunc('${unit}', …)`);
+      problems.push(
+        `date_diff('${unit}', …) on untruncated values: wrap both arguments in date_trunc('${unit}', …)`,
+      );
     }
   }
   const engineOnly: [RegExp, string][] = [
-    [/\bdate_add\s*\(/i, 'date_add has a different arity in DuckDB: write ts + INTERVAL \'n\' DAY'],
+    [/\bdate_add\s*\(/i, "date_add has a different arity in DuckDB: write ts + INTERVAL 'n' DAY"],
     [/::/, 'the :: cast is DuckDB-only: write CAST(x AS type)'],
     [/\/\//, '// is DuckDB integer division: Trino has none; cast instead'],
-    [/\b(strftime|strptime|epoch|generate_series|list_\w+|regexp_matches|json_extract_string)\s*\(/i, 'a DuckDB-only function'],
-    [/\b(date_format|date_parse|json_extract_scalar|cardinality)\s*\(/i, 'a Trino function DuckDB answers differently (see sql-portability.md)'],
+    [
+      /\b(strftime|strptime|epoch|generate_series|list_\w+|regexp_matches|json_extract_string)\s*\(/i,
+      'a DuckDB-only function',
+    ],
+    [
+      /\b(date_format|date_parse|json_extract_scalar|cardinality)\s*\(/i,
+      'a Trino function DuckDB answers differently (see sql-portability.md)',
+    ],
     [/\bINTERVAL\s+\d/i, "write INTERVAL '7' DAY (quoted number, singular unit): the only form both accept"],
   ];
   for (const [pattern, message] of engineOnly) if (pattern.test(code)) problems.push(message);

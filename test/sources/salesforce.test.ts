@@ -286,7 +286,8 @@ describe('POST /webhooks/salesforce over real HTTP', () => {
     await fc.assert(
       fc.asyncProperty(body, async (generated) => {
         const response = await post(generated);
-        expect([200, 400, 422]).toContain(response.status);
+        // 401 too: random text before the org element can itself look like another OrganizationId.
+        expect([200, 400, 401, 422]).toContain(response.status);
       }),
       { numRuns: 60 },
     );
