@@ -4,9 +4,16 @@ import { aggregateCommand } from './aggregate-command.js';
 import { type Command, UsageError } from './command.js';
 import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
+import { schemasCommand } from './schemas-command.js';
 import { startCommand } from './start-command.js';
 
-const COMMANDS: readonly Command[] = [startCommand, replayCommand, aggregateCommand, queryCommand];
+const COMMANDS: readonly Command[] = [
+  startCommand,
+  replayCommand,
+  aggregateCommand,
+  queryCommand,
+  schemasCommand,
+];
 
 function overview(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);

@@ -1,14 +1,31 @@
 -- When each subscription was active: one row per uninterrupted run, from the event that made it active to the
 -- cancellation that ended it (ended_at NULL while it still runs). A start or change makes a subscription active at
 -- its occurred_at; a cancellation ends it at its effective_at (when service stops, ChartMogul's recognition at the
--- end of the final service period). Redundant events (a change while active, a second cancel) start or end nothing.
+-- end of the final service period). A scheduled cancellation is void when a start or change of the same subscription
+-- occurs after it was scheduled and before it takes effect (the customer took it back). Redundant events (a change
+-- while active, the second notice of the same cancellation) start or end nothing.
 CREATE OR REPLACE VIEW {{database}}.subscription_intervals AS
-WITH transitions AS (
-  SELECT account_id, subscription_id,
-         CASE WHEN event_type = 'canceled' THEN effective_at ELSE occurred_at END AS changed_at,
-         CASE WHEN event_type = 'canceled' THEN 0 ELSE 1 END AS active,
-         mrr
+WITH standing_cancellations AS (
+  SELECT c.account_id, c.subscription_id, c.effective_at
+  FROM {{database}}.unique_subscriptions c
+  WHERE c.event_type = 'canceled'
+    AND NOT EXISTS (
+      SELECT 1
+      FROM {{database}}.unique_subscriptions s
+      WHERE s.account_id = c.account_id
+        AND s.subscription_id = c.subscription_id
+        AND s.event_type <> 'canceled'
+        AND s.occurred_at > c.occurred_at
+        AND s.occurred_at < c.effective_at
+    )
+),
+transitions AS (
+  SELECT account_id, subscription_id, occurred_at AS changed_at, 1 AS active
   FROM {{database}}.unique_subscriptions
+  WHERE event_type <> 'canceled'
+  UNION ALL
+  SELECT account_id, subscription_id, effective_at AS changed_at, 0 AS active
+  FROM standing_cancellations
 ),
 ordered AS (
   SELECT account_id, subscription_id, changed_at, active,

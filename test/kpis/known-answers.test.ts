@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../lambdas/ports/clock.js';
-import { accountUpdated, subscriptionCanceled, subscriptionStarted, surveyEvent } from '../support/events.js';
+import {
+  accountUpdated,
+  subscriptionCanceled,
+  subscriptionChanged,
+  subscriptionStarted,
+  surveyEvent,
+} from '../support/events.js';
 import { startTestApp, type TestApp } from '../support/local-app.js';
 
 /**
@@ -8,8 +14,8 @@ import { startTestApp, type TestApp } from '../support/local-app.js';
  * through the real signed endpoint, the real lake, DuckDB and dynalite, and is read back over the real read API.
  *
  * Cases covered: a duplicate delivery, out-of-order arrival, CES and CSAT on other scales, NPS on another scale, a
- * start-and-churn in one month, a churn-and-restart in one month, a cancellation effective exactly at a period
- * boundary, and segments by plan (with a plan change delivered out of order) and by region.
+ * start-and-churn in one month, a churn-and-restart in one month, a scheduled cancellation taken back, a
+ * cancellation effective exactly at a period boundary, and segments by plan (with a plan change delivered out of order) and by region.
  */
 const NOW = new Date('2025-04-01T00:00:00Z');
 
@@ -35,6 +41,9 @@ const subscriptions = [
   subscriptionCanceled('sub-globex-end', 'globex', '2025-02-01T00:00:00Z', '2025-02-15T00:00:00Z'),
   subscriptionStarted('sub-globex-start', 'globex', 100, '2024-12-10T00:00:00Z'),
   subscriptionStarted('sub-acme-start', 'acme', 500, '2024-12-01T09:00:00Z'),
+  // acme schedules a cancellation for the end of February, then takes it back: never churned.
+  subscriptionCanceled('sub-acme-scheduled-end', 'acme', '2025-02-10T00:00:00Z', '2025-02-28T00:00:00Z'),
+  subscriptionChanged('sub-acme-kept', 'acme', 500, '2025-02-20T00:00:00Z'),
   // initech churns and restarts within January: not churned.
   subscriptionStarted('sub-initech-start', 'initech', 50, '2024-11-05T00:00:00Z'),
   subscriptionCanceled('sub-initech-end', 'initech', '2025-01-20T00:00:00Z'),
