@@ -80,6 +80,20 @@ export class DuckDbSqlEngine implements SqlEngine {
     }
   }
 
+  async snapshotViews(views: readonly { readonly name: string; readonly fromDt?: string }[]): Promise<void> {
+    // In dependency order: a view re-pointed at its snapshot feeds the snapshots of the views built on it.
+    for (const view of views) {
+      const snapshot = `${this.database}.snapshot_${view.name}`;
+      const filter = view.fromDt ? ` WHERE dt >= ${quote(view.fromDt)}` : '';
+      await this.connection.run(
+        `CREATE OR REPLACE TABLE ${snapshot} AS SELECT * FROM ${this.database}.${view.name}${filter}`,
+      );
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${this.database}.${view.name} AS SELECT * FROM ${snapshot}`,
+      );
+    }
+  }
+
   async query(sql: string, parameters: readonly SqlValue[] = []): Promise<SqlRow[]> {
     const reader =
       parameters.length > 0

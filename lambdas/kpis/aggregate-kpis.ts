@@ -54,6 +54,16 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
   }
 
   for (const view of VIEWS) await options.engine.query(renderSql(view, options.engine.database));
+  // Every grain reads its survey partitions from the start of the earliest period any grain recomputes.
+  const readFrom = GRAINS.map((grain) => recomputeFrom(options.asOf, grain, changedFrom, lakeStart))
+    .map(isoDate)
+    .sort()[0]!;
+  await options.engine.snapshotViews?.([
+    { name: 'unique_survey_responses', fromDt: readFrom },
+    { name: 'unique_subscriptions' },
+    { name: 'account_segments' },
+    { name: 'subscription_intervals' },
+  ]);
   let earliest: string | null = null;
   for (const grain of GRAINS) {
     const currentStart = periodStartOf(new Date(options.asOf.getTime() - 1), grain);
@@ -96,6 +106,19 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
   // The watermark is the start of this run: files written while it ran are picked up by the next one.
   await options.store.setWatermark(startedAt);
   return { from: earliest, runs, summaries };
+}
+
+/**
+ * The first period to recompute: the earliest one with changed data, and always the previous and current ones (time
+ * moves them), but never before the lake's first data.
+ */
+function recomputeFrom(asOf: Date, grain: Grain, changedFrom: string | undefined, lakeStart: string): Date {
+  const currentStart = periodStartOf(new Date(asOf.getTime() - 1), grain);
+  const previousStart = periodStartOf(new Date(currentStart.getTime() - 1), grain);
+  const candidates = [previousStart];
+  if (changedFrom !== undefined) candidates.push(periodStartOf(new Date(`${changedFrom}T00:00:00Z`), grain));
+  const earliest = Math.min(...candidates.map((date) => date.getTime()));
+  return new Date(Math.max(earliest, periodStartOf(new Date(`${lakeStart}T00:00:00Z`), grain).getTime()));
 }
 
 async function computeMetric(

@@ -12,5 +12,11 @@ export interface SqlEngine {
   readonly database: string;
   /** Runs one statement and returns its rows with numbers as numbers and dates as `YYYY-MM-DD` text. */
   query(sql: string, parameters?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /**
+   * Optional: compute these views once and serve them from memory for the queries that follow, because several KPI
+   * queries read the same deduplicated views in one aggregation. `fromDt` limits a view to the partitions the run
+   * reads. Engines that scale out (Athena) need no such help and leave it undefined.
+   */
+  snapshotViews?(views: readonly { readonly name: string; readonly fromDt?: string }[]): Promise<void>;
   close(): Promise<void>;
 }
