@@ -1,0 +1,168 @@
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  AthenaQueryError,
+  AthenaSqlEngine,
+  toAthenaLiteral,
+} from '../../lambdas/adapters/athena-sql-engine.js';
+
+// No Athena emulator exists, so the client is mocked at the SDK boundary as a state machine of query states.
+const athena = mockClient(AthenaClient);
+
+function engine(deadlineMs = 60_000) {
+  const waits: number[] = [];
+  return {
+    waits,
+    engine: new AthenaSqlEngine({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      workGroup: 'cs-pulse',
+      database: 'cs_pulse',
+      deadlineMs,
+      sleep: async (ms) => void waits.push(ms),
+    }),
+  };
+}
+
+const states = (...sequence: string[]) => {
+  let call = 0;
+  athena.on(GetQueryExecutionCommand).callsFake(() => {
+    const state = sequence[Math.min(call++, sequence.length - 1)];
+    return {
+      QueryExecution: {
+        QueryExecutionId: 'q-1',
+        Status: {
+          State: state,
+          ...(state === 'FAILED'
+            ? {
+                StateChangeReason: 'TABLE_NOT_FOUND',
+                AthenaError: { ErrorMessage: "line 1:15: Table 'cs_pulse.nope' does not exist" },
+              }
+            : {}),
+        },
+      },
+    };
+  });
+};
+
+describe('the Athena SQL engine', () => {
+  beforeEach(() => {
+    athena.reset();
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+  });
+
+  it('sends values as quoted execution parameters in the workgroup and database', async () => {
+    states('SUCCEEDED');
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves({ ResultSet: { Rows: [], ResultSetMetadata: { ColumnInfo: [] } } });
+    await engine().engine.query('SELECT * FROM t WHERE dt BETWEEN ? AND ? AND n > ?', [
+      '2025-01-01',
+      "o'clock",
+      3,
+    ]);
+    const input = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      WorkGroup: 'cs-pulse',
+      QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: 'cs_pulse' },
+      ExecutionParameters: ["'2025-01-01'", "'o''clock'", '3'],
+    });
+  });
+
+  it('polls queued → running → succeeded with growing waits, and reads every page with typed values', async () => {
+    states('QUEUED', 'RUNNING', 'RUNNING', 'RUNNING', 'SUCCEEDED');
+    const ColumnInfo = [
+      { Name: 'period_start', Type: 'date' },
+      { Name: 'segment_key', Type: 'varchar' },
+      { Name: 'n', Type: 'bigint' },
+      { Name: 'value', Type: 'double' },
+      { Name: 'at', Type: 'timestamp' },
+    ];
+    athena
+      .on(GetQueryResultsCommand, { NextToken: undefined })
+      .resolves({
+        NextToken: 'page-2',
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo },
+          Rows: [
+            { Data: ColumnInfo.map((c) => ({ VarCharValue: c.Name })) },
+            {
+              Data: [
+                { VarCharValue: '2025-01-01' },
+                {},
+                { VarCharValue: '6' },
+                { VarCharValue: '16.666666666666668' },
+                { VarCharValue: '2025-01-01 10:00:00.000000' },
+              ],
+            },
+          ],
+        },
+      })
+      .on(GetQueryResultsCommand, { NextToken: 'page-2' })
+      .resolves({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo },
+          Rows: [
+            {
+              Data: [
+                { VarCharValue: '2025-02-01' },
+                { VarCharValue: 'plan' },
+                { VarCharValue: '1' },
+                { VarCharValue: '100.0' },
+                {},
+              ],
+            },
+          ],
+        },
+      });
+    const { engine: athenaEngine, waits } = engine();
+    const rows = await athenaEngine.query('SELECT …');
+    expect(rows).toEqual([
+      {
+        period_start: '2025-01-01',
+        segment_key: null,
+        n: 6,
+        value: 16.666666666666668,
+        at: '2025-01-01 10:00:00.000',
+      },
+      { period_start: '2025-02-01', segment_key: 'plan', n: 1, value: 100, at: null },
+    ]);
+    expect(waits).toEqual([200, 400, 800, 1600]);
+  });
+
+  it("surfaces a failed query with Athena's reason", async () => {
+    states('RUNNING', 'FAILED');
+    const error = await engine()
+      .engine.query('SELECT * FROM nope')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AthenaQueryError);
+    expect((error as AthenaQueryError).message).toContain("Table 'cs_pulse.nope' does not exist");
+    expect((error as AthenaQueryError).state).toBe('FAILED');
+    expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
+  });
+
+  it('surfaces a cancelled query', async () => {
+    states('CANCELLED');
+    await expect(engine().engine.query('SELECT 1')).rejects.toThrow(/CANCELLED/);
+  });
+
+  it('stops a query that runs past its deadline', async () => {
+    states('RUNNING');
+    athena.on(StopQueryExecutionCommand).resolves({});
+    await expect(engine(1).engine.query('SELECT 1')).rejects.toThrow(/did not finish/);
+    expect(athena.commandCalls(StopQueryExecutionCommand)[0]!.args[0].input).toEqual({
+      QueryExecutionId: 'q-1',
+    });
+  });
+
+  it('writes literals the way Trino reads them', () => {
+    expect([null, true, 1.5, 'x'].map(toAthenaLiteral)).toEqual(['NULL', 'TRUE', '1.5', "'x'"]);
+    expect(() => toAthenaLiteral(Number.NaN)).toThrow();
+  });
+});
