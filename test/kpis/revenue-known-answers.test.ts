@@ -349,5 +349,25 @@ describe('revenue KPIs and cohorts of a hand-built business (known answers)', ()
       const inverted = await get('/v1/cohorts/logo?from=2025-03&to=2025-01');
       expect(inverted.status).toBe(400);
     });
+
+    // Last: it changes the data the tests above read.
+    it('drops the cohort tables of a segment its accounts left, on the next (incremental) run', async () => {
+      const moved = [
+        accountUpdated('acc-gamma-2', 'gamma', '2025-03-20T00:00:00Z', { plan: 'pro' }),
+        accountUpdated('acc-delta-2', 'delta', '2025-03-20T00:00:00Z', { plan: 'pro' }),
+      ];
+      expect((await app.postGeneric({ events: moved }, { id: 'delivery-moved', sentAt: NOW })).status).toBe(
+        202,
+      );
+      await app.aggregator.run();
+      expect((await get('/v1/cohorts/logo?segment=plan:basic')).body.cohorts).toEqual([]);
+      expect((await get('/v1/cohorts/revenue?segment=plan:basic')).body.cohorts).toEqual([]);
+      // pro's December cohort is now alpha, beta, gamma and delta: all accounts' December cohort.
+      expect((await get('/v1/cohorts/logo?segment=plan:pro')).body.cohorts[0]).toEqual({
+        cohort: '2024-12',
+        size: 4,
+        retention: [100, 100, 75, 100],
+      });
+    });
   });
 });
