@@ -27,10 +27,13 @@ export interface RegisteredQuery {
   readonly parameters: readonly QueryParameter[];
 }
 
+/** What a KPI's value counts: a score, a percent, an amount of the reporting currency, or accounts. */
+export const KPI_UNITS = ['score', 'percent', 'currency', 'count'] as const;
+
 /** A KPI query returns period_start, segment_key, segment_value, n, value, ci_low, ci_high and its components. */
 export interface KpiQuery extends RegisteredQuery {
   readonly kind: 'kpi';
-  readonly unit: 'score' | 'percent';
+  readonly unit: (typeof KPI_UNITS)[number];
   /** Whether the number going up is good news: shapes how changes read. */
   readonly higherIsBetter: boolean;
   /** Result columns that make up `components` in the API. */
@@ -89,6 +92,14 @@ export const VIEWS: readonly RegisteredQuery[] = [
     file: 'views/account_segments.sql',
     title: 'Account segments',
     description: "Each account's latest plan and attribute values.",
+    parameters: [],
+  },
+  {
+    id: 'subscription_prices',
+    kind: 'view',
+    file: 'views/subscription_prices.sql',
+    title: 'Subscription prices',
+    description: 'Each MRR a subscription was priced at, from its event until the next one.',
     parameters: [],
   },
   {
@@ -151,6 +162,90 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
     components: ['customers_at_start', 'churned'],
     partitioned: false,
   },
+  {
+    id: 'mrr',
+    kind: 'kpi',
+    file: 'kpis/mrr.sql',
+    title: 'Monthly recurring revenue',
+    description:
+      "MRR at the period's end, with its movements: new, expansion, contraction, churned, reactivation (ChartMogul).",
+    parameters: [grain, periodFrom, asOf],
+    unit: 'currency',
+    higherIsBetter: true,
+    components: [
+      'mrr_at_start',
+      'new_mrr',
+      'expansion_mrr',
+      'contraction_mrr',
+      'churned_mrr',
+      'reactivation_mrr',
+    ],
+    partitioned: false,
+  },
+  {
+    id: 'active_accounts',
+    kind: 'kpi',
+    file: 'kpis/active_accounts.sql',
+    title: 'Active accounts',
+    description:
+      "Accounts with an active subscription at the period's end, with new, reactivated and churned.",
+    parameters: [grain, periodFrom, asOf],
+    unit: 'count',
+    higherIsBetter: true,
+    components: ['accounts_at_start', 'new_accounts', 'reactivated_accounts', 'churned_accounts'],
+    partitioned: false,
+  },
+  {
+    id: 'gross_mrr_churn_rate',
+    kind: 'kpi',
+    file: 'kpis/gross_mrr_churn_rate.sql',
+    title: 'Gross MRR churn rate',
+    description: "(Churned + contraction MRR) / MRR at the period's start (ChartMogul).",
+    parameters: [grain, periodFrom, asOf],
+    unit: 'percent',
+    higherIsBetter: false,
+    components: ['mrr_at_start', 'churned_mrr', 'contraction_mrr'],
+    partitioned: false,
+  },
+  {
+    id: 'net_mrr_churn_rate',
+    kind: 'kpi',
+    file: 'kpis/net_mrr_churn_rate.sql',
+    title: 'Net MRR churn rate',
+    description:
+      "(Churned + contraction − expansion − reactivation MRR) / MRR at the period's start (ChartMogul).",
+    parameters: [grain, periodFrom, asOf],
+    unit: 'percent',
+    higherIsBetter: false,
+    components: ['mrr_at_start', 'churned_mrr', 'contraction_mrr', 'expansion_mrr', 'reactivation_mrr'],
+    partitioned: false,
+  },
+  {
+    id: 'grr',
+    kind: 'kpi',
+    file: 'kpis/grr.sql',
+    title: 'Gross MRR retention',
+    description:
+      "(Start − contraction − churned MRR) / start MRR, over the period's starting customers (ChartMogul).",
+    parameters: [grain, periodFrom, asOf],
+    unit: 'percent',
+    higherIsBetter: true,
+    components: ['mrr_at_start', 'contraction_mrr', 'churned_mrr'],
+    partitioned: false,
+  },
+  {
+    id: 'nrr',
+    kind: 'kpi',
+    file: 'kpis/nrr.sql',
+    title: 'Net MRR retention',
+    description:
+      "(Start + expansion − contraction − churned MRR) / start MRR, over the period's starting customers (ChartMogul).",
+    parameters: [grain, periodFrom, asOf],
+    unit: 'percent',
+    higherIsBetter: true,
+    components: ['mrr_at_start', 'expansion_mrr', 'contraction_mrr', 'churned_mrr'],
+    partitioned: false,
+  },
 ];
 
 export const ANALYSIS_QUERIES: readonly RegisteredQuery[] = [
@@ -160,10 +255,27 @@ export const ANALYSIS_QUERIES: readonly RegisteredQuery[] = [
     file: 'analysis/cohort_retention.sql',
     title: 'Monthly logo retention by start cohort',
     description:
-      'For each start-month cohort, the percent of its accounts still active at the end of each month since.',
+      'For each start-month cohort (and segment), the percent of its accounts still active at the end of each month since.',
+    parameters: [asOf],
+  },
+  {
+    id: 'revenue_cohort_retention',
+    kind: 'analysis',
+    file: 'analysis/revenue_cohort_retention.sql',
+    title: 'Monthly net MRR retention by start cohort',
+    description:
+      "For each start-month cohort (and segment), its accounts' MRR at the end of each month since, in percent of their starting MRR (ChartMogul).",
     parameters: [asOf],
   },
 ];
+
+/** The cohort tables the aggregation stores and GET /v1/cohorts/{kind} serves, by kind. */
+export const COHORT_KINDS = ['logo', 'revenue'] as const;
+export type CohortKind = (typeof COHORT_KINDS)[number];
+export const COHORT_QUERY_IDS: Readonly<Record<CohortKind, string>> = {
+  logo: 'cohort_retention',
+  revenue: 'revenue_cohort_retention',
+};
 
 export const ALL_QUERIES: readonly RegisteredQuery[] = [...VIEWS, ...KPI_QUERIES, ...ANALYSIS_QUERIES];
 

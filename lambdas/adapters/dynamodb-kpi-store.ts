@@ -12,6 +12,8 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { CohortKind } from '../../queries/registry.js';
+import type { CohortTable } from '../kpis/cohort-table.js';
 import type { Grain, KpiPoint, Segment } from '../kpis/kpi-point.js';
 import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
 
@@ -22,6 +24,7 @@ import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
  *   kpi#<metric>#<grain>#<segment>       <period start>  one KPI point; a series is one Query on pk between dates
  *   segments#<metric>#<grain>            <segment>       the segments a metric has points for
  *   summary#<grain>                      current         latest complete + current point of every metric
+ *   cohorts#<kind>                       <segment>       every cohort of a kind (logo, revenue) for a segment
  *   state                                aggregation     the aggregation watermark
  *
  * <segment> is `all` or `<key>=<value>` with both parts URI-encoded, so no value can forge a separator.
@@ -137,6 +140,52 @@ export class DynamoDbKpiStore implements KpiStore {
       new GetCommand({ TableName: this.tableName, Key: { pk: `summary#${grain}`, sk: 'current' } }),
     );
     return result.Item?.summary as KpiSummary | undefined;
+  }
+
+  async replaceCohorts(kind: CohortKind, tables: readonly CohortTable[]) {
+    const pk = `cohorts#${kind}`;
+    const produced = new Set(tables.map((table) => segmentToken(table.segment)));
+    const stale = (
+      await this.queryAll({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ProjectionExpression: 'pk, sk',
+      })
+    ).filter((item) => !produced.has(item.sk as string));
+    await this.batchWrite([
+      ...tables.map((table) => ({
+        PutRequest: {
+          Item: {
+            pk,
+            sk: segmentToken(table.segment),
+            kind,
+            segment_key: table.segment?.key,
+            segment_value: table.segment?.value,
+            computed_at: table.computed_at,
+            cohorts: table.cohorts,
+          },
+        },
+      })),
+      ...stale.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })),
+    ]);
+    return { written: tables.length, deleted: stale.length };
+  }
+
+  async cohorts(kind: CohortKind, segment: Segment | null): Promise<CohortTable | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `cohorts#${kind}`, sk: segmentToken(segment) },
+      }),
+    );
+    const item = result.Item;
+    if (!item) return undefined;
+    return {
+      kind,
+      segment,
+      computed_at: item.computed_at as string,
+      cohorts: (item.cohorts ?? []) as CohortTable['cohorts'],
+    };
   }
 
   async watermark(): Promise<Date | undefined> {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { KPI_QUERIES } from '../../queries/registry.js';
+import { COHORT_KINDS, KPI_QUERIES } from '../../queries/registry.js';
 import { genericWebhookBodySchema } from '../domain/canonical-events.js';
 import { WEBHOOK_SOURCES } from '../sources/registry.js';
+import { cohortQuerySchema, cohortResponseSchema } from './cohort-schemas.js';
 import {
   currentQuerySchema,
   currentResponseSchema,
@@ -146,6 +147,31 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           },
         },
       },
+      '/v1/cohorts/{kind}': {
+        get: {
+          summary: 'Retention by start-month cohort',
+          description:
+            "logo: percent of each cohort's accounts still active at the end of each month since its start month. " +
+            "revenue: the cohort accounts' MRR then, in percent of their starting (new-business) MRR (ChartMogul).",
+          parameters: [
+            { name: 'kind', in: 'path', required: true, schema: { type: 'string', enum: [...COHORT_KINDS] } },
+            ...(['from', 'to', 'segment'] as const).map((name) => ({
+              name,
+              in: 'query',
+              schema: jsonSchema(cohortQuerySchema.shape[name], 'input'),
+            })),
+          ],
+          responses: {
+            200: {
+              description: 'Cohorts ascending by month.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/CohortTable' } } },
+            },
+            400: problem('A bad parameter.'),
+            401: problem('Missing or wrong bearer token.'),
+            404: problem('Unknown cohort kind.'),
+          },
+        },
+      },
       '/v1/openapi.json': {
         get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
       },
@@ -163,6 +189,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         GenericWebhookBody: jsonSchema(genericWebhookBodySchema, 'input'),
         KpiSeries: jsonSchema(seriesResponseSchema),
         CurrentKpis: jsonSchema(currentResponseSchema),
+        CohortTable: jsonSchema(cohortResponseSchema),
         Problem: jsonSchema(problemSchema),
       },
     },

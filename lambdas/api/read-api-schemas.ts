@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KPI_QUERIES } from '../../queries/registry.js';
+import { KPI_QUERIES, KPI_UNITS } from '../../queries/registry.js';
 import { GRAINS } from '../kpis/kpi-point.js';
 
 /** The read API's inputs and outputs. The handlers validate with these, and openapi.ts publishes them. */
@@ -37,7 +37,12 @@ export const segmentSchema = z.object({ key: z.string(), value: z.string() });
 export const kpiPointSchema = z.object({
   period_start: isoDay,
   value: z.number(),
-  n: z.number().int().describe('Responses, or customers at the start for churn.'),
+  n: z
+    .number()
+    .int()
+    .describe(
+      'Responses; customers at the start for churn and retention rates; accounts active at the start or end for mrr and active_accounts.',
+    ),
   ci95: z
     .tuple([z.number(), z.number()])
     .nullable()
@@ -50,7 +55,7 @@ export const kpiPointSchema = z.object({
 export const seriesResponseSchema = z.object({
   metric: z.enum(metricIds),
   title: z.string(),
-  unit: z.enum(['score', 'percent']),
+  unit: z.enum(KPI_UNITS),
   grain: z.enum(GRAINS),
   segment: segmentSchema.nullable(),
   points: z.array(kpiPointSchema).describe('Ascending by period; only periods with data.'),
@@ -66,7 +71,7 @@ export const currentResponseSchema = z.object({
     z.enum(metricIds),
     z.object({
       title: z.string(),
-      unit: z.enum(['score', 'percent']),
+      unit: z.enum(KPI_UNITS),
       latest_complete: kpiPointSchema.nullable(),
       current: kpiPointSchema.nullable(),
     }),

@@ -3,6 +3,7 @@ import { partitionOfKey, TABLES_PREFIX } from '../lake/layout.js';
 import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { SqlEngine, SqlRow } from '../ports/sql-engine.js';
+import { aggregateCohorts, type CohortRun } from './aggregate-cohorts.js';
 import { GRAINS, type Grain, isoDate, type KpiPoint, periodStartOf } from './kpi-point.js';
 
 export interface AggregateOptions {
@@ -34,6 +35,8 @@ export interface AggregateReport {
   readonly from: string | null;
   readonly runs: readonly MetricRun[];
   readonly summaries: readonly KpiSummary[];
+  /** The cohort tables, recomputed in full on every run that has data. */
+  readonly cohorts: readonly CohortRun[];
 }
 
 /**
@@ -50,7 +53,7 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
   const summaries: KpiSummary[] = [];
   if (lakeStart === undefined) {
     await options.store.setWatermark(startedAt);
-    return { from: null, runs, summaries };
+    return { from: null, runs, summaries, cohorts: [] };
   }
 
   for (const view of VIEWS) await options.engine.query(renderSql(view, options.engine.database));
@@ -62,6 +65,7 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
     { name: 'unique_survey_responses', fromDt: readFrom },
     { name: 'unique_subscriptions' },
     { name: 'account_segments' },
+    { name: 'subscription_prices' },
     { name: 'subscription_intervals' },
   ]);
   let earliest: string | null = null;
@@ -102,10 +106,11 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
     }
     summaries.push(await summarize(options, grain, currentStart, previousStart));
   }
+  const cohorts = await aggregateCohorts(options);
   for (const summary of summaries) await options.store.putSummary(summary);
   // The watermark is the start of this run: files written while it ran are picked up by the next one.
   await options.store.setWatermark(startedAt);
-  return { from: earliest, runs, summaries };
+  return { from: earliest, runs, summaries, cohorts };
 }
 
 /**

@@ -110,6 +110,15 @@ export function rowsOf(source: string, event: CanonicalEvent, receivedAt: Date, 
 }
 
 /**
+ * A row's partition is the date of its event, except a backdated cancellation (effective before it was sent), which
+ * goes to its effective date: the next incremental aggregation then recomputes from the period it changes. A given
+ * event always lands in the same partition, so redeliveries still overwrite each other.
+ */
+function partitionTimeOf(row: RowBase & { effective_at?: string | null }): string {
+  return row.effective_at && row.effective_at < row.occurred_at ? row.effective_at : row.occurred_at;
+}
+
+/**
  * The table files one delivery produces: one JSON-lines object per (table, event date). Their keys derive from the
  * delivery key, so a redelivery or a replay rewrites the same objects instead of adding copies.
  */
@@ -124,7 +133,7 @@ export function tableObjectsOf(
   const files = new Map<string, string[]>();
   for (const table of Object.keys(rows) as LakeTable[]) {
     for (const row of rows[table]) {
-      const dt = partitionDate(new Date(`${row.occurred_at.replace(' ', 'T')}Z`));
+      const dt = partitionDate(new Date(`${partitionTimeOf(row).replace(' ', 'T')}Z`));
       const objectKey = tableObjectKey(table, dt, source, key);
       const lines = files.get(objectKey) ?? [];
       if (lines.length === 0) files.set(objectKey, lines);

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { LocalDiskObjectStore } from '../adapters/local-disk-object-store.js';
 import type { Settings } from '../config/settings.js';
 import { loadSourceOptions } from '../config/source-options.js';
+import { createGetCohortsHandler } from '../handlers/get-cohorts.js';
 import { createGetCurrentKpisHandler } from '../handlers/get-current-kpis.js';
 import { createGetKpiSeriesHandler } from '../handlers/get-kpi-series.js';
 import { handler as openApiHandler } from '../handlers/get-openapi.js';
@@ -96,6 +97,12 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
         path: '/v1/kpis/{metric}',
         name: 'get-kpi-series',
         handler: asLocal(createGetKpiSeriesHandler(readDependencies)),
+      },
+      {
+        method: 'GET',
+        path: '/v1/cohorts/{kind}',
+        name: 'get-cohorts',
+        handler: asLocal(createGetCohortsHandler(readDependencies)),
       },
       { method: 'GET', path: '/v1/openapi.json', name: 'get-openapi', handler: asLocal(openApiHandler) },
       { method: 'GET', path: '/healthz', name: 'health', handler: asLocal(healthHandler) },

@@ -1,3 +1,5 @@
+import type { CohortKind } from '../../queries/registry.js';
+import type { CohortTable } from '../kpis/cohort-table.js';
 import type { Grain, KpiPoint, Segment } from '../kpis/kpi-point.js';
 
 /** The latest complete and the current period of every metric: what `GET /v1/kpis` serves in one read. */
@@ -35,6 +37,16 @@ export interface KpiStore {
   /** Every segment a metric has points for. */
   segments(metric: string, grain: Grain): Promise<Segment[]>;
   putSummary(summary: KpiSummary): Promise<void>;
+  /**
+   * Makes the stored cohort tables of a kind exactly the given ones (one per segment): writes them and deletes the
+   * tables of segments the new computation no longer produced.
+   */
+  replaceCohorts(
+    kind: CohortKind,
+    tables: readonly CohortTable[],
+  ): Promise<{ written: number; deleted: number }>;
+  /** The cohort table of a kind for a segment: a single read. */
+  cohorts(kind: CohortKind, segment: Segment | null): Promise<CohortTable | undefined>;
   summary(grain: Grain): Promise<KpiSummary | undefined>;
   /** When the last aggregation started, so the next one knows which data is new. */
   watermark(): Promise<Date | undefined>;

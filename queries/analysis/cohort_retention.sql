@@ -1,7 +1,8 @@
--- cohort_retention: logo retention by start-month cohort. An account's cohort is the month its first subscription
--- started. For each cohort and each month k since (k = 0 is the start month), the percent of the cohort's accounts
--- still active at the end of month k; a month is listed once it has ended by "as of". Long format (one row per
--- cell) so analysts can pivot it in any tool.
+-- cohort_retention: logo retention by start-month cohort, for all accounts (segment_key NULL) and for each segment.
+-- An account's cohort is the month its first subscription started. For each cohort and each month k since (k = 0 is
+-- the start month), the percent of the cohort's accounts still active at the end of month k, so the first cell is
+-- below 100 when accounts leave within their first month; a month is listed once it has ended by "as of". Long
+-- format (one row per cell) so analysts can pivot it in any tool; GET /v1/cohorts/logo serves it as a table.
 -- Parameters: as of (exclusive timestamp).
 WITH params AS (
   SELECT CAST(? AS TIMESTAMP) AS as_of
@@ -17,9 +18,6 @@ cohorts AS (
   FROM known_intervals
   GROUP BY account_id
 ),
-cohort_sizes AS (
-  SELECT cohort, count(*) AS cohort_size FROM cohorts GROUP BY cohort
-),
 cells AS (
   SELECT c.cohort, t.k, c.account_id, CAST(c.cohort AS TIMESTAMP) + INTERVAL '1' MONTH * (t.k + 1) AS checked_at
   FROM cohorts c
@@ -34,10 +32,19 @@ retained AS (
   FROM cells
   JOIN known_intervals i ON i.account_id = cells.account_id
   GROUP BY cells.cohort, cells.k, cells.account_id
+),
+tagged AS (
+  SELECT CAST(NULL AS VARCHAR) AS segment_key, CAST(NULL AS VARCHAR) AS segment_value, r.cohort, r.k, r.active
+  FROM retained r
+  UNION ALL
+  SELECT g.segment_key, g.segment_value, r.cohort, r.k, r.active
+  FROM retained r
+  JOIN {{database}}.account_segments g ON g.account_id = r.account_id
 )
-SELECT r.cohort, s.cohort_size, r.k AS months_since_start, sum(r.active) AS retained,
-       100 * CAST(sum(r.active) AS DOUBLE) / s.cohort_size AS retention_pct
-FROM retained r
-JOIN cohort_sizes s ON s.cohort = r.cohort
-GROUP BY r.cohort, s.cohort_size, r.k
-ORDER BY r.cohort, months_since_start
+-- Every account of a cohort has a cell for each of the cohort's months, so a cell's count is the cohort's size.
+SELECT segment_key, segment_value, cohort, count(*) AS cohort_size, k AS months_since_start,
+       count_if(active = 1) AS retained,
+       100 * CAST(count_if(active = 1) AS DOUBLE) / count(*) AS retention_pct
+FROM tagged
+GROUP BY segment_key, segment_value, cohort, k
+ORDER BY segment_key NULLS FIRST, segment_value, cohort, months_since_start
