@@ -9,6 +9,7 @@ import { parseSourceOptions } from '../../lambdas/config/source-options.js';
 import { createIngestWebhookHandler } from '../../lambdas/handlers/ingest-webhook.js';
 import { rawRecordSchema } from '../../lambdas/lake/raw-record.js';
 import { fixedClock } from '../../lambdas/ports/clock.js';
+import { webhookEvent } from '../support/api-gateway-events.js';
 import { surveyEvent } from '../support/events.js';
 import { type LocalS3, startLocalS3 } from '../support/s3rver.js';
 import { standardWebhooksHeaders } from '../support/standard-webhooks.js';
@@ -58,46 +59,16 @@ describe('ingest webhook handler on the AWS adapters', () => {
     return keys;
   }
 
-  function webhookEvent(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
-    return {
-      version: '2.0',
-      routeKey: 'ANY /webhooks/{source}',
-      rawPath: '/webhooks/generic',
-      rawQueryString: '',
-      headers: {
-        'content-type': 'application/json',
-        host: 'abc123.execute-api.eu-west-1.amazonaws.com',
-        ...headers,
-      },
-      pathParameters: { source: 'generic' },
-      requestContext: {
-        accountId: '123456789012',
-        apiId: 'abc123',
-        domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-        domainPrefix: 'abc123',
-        http: {
-          method: 'POST',
-          path: '/webhooks/generic',
-          protocol: 'HTTP/1.1',
-          sourceIp: '203.0.113.9',
-          userAgent: 'test',
-        },
-        requestId: 'req-1',
-        routeKey: 'ANY /webhooks/{source}',
-        stage: '$default',
-        time: clock.now().toUTCString(),
-        timeEpoch: clock.now().getTime(),
-      },
-      body,
-      isBase64Encoded: false,
-    };
-  }
-
   it('archives the signed body and writes its table rows to the bucket', async () => {
     const body = JSON.stringify(surveyEvent('evt_aws_1', 'acct_1', 'nps', 9, '2026-04-09T23:59:00Z'));
 
     const response = await invoke(
-      webhookEvent(body, standardWebhooksHeaders(SECRET, body, { id: 'msg_aws_1', sentAt: clock.now() })),
+      webhookEvent(
+        'generic',
+        body,
+        standardWebhooksHeaders(SECRET, body, { id: 'msg_aws_1', sentAt: clock.now() }),
+        clock.now(),
+      ),
     );
 
     expect(response.statusCode).toBe(202);
@@ -116,8 +87,10 @@ describe('ingest webhook handler on the AWS adapters', () => {
 
     const response = await invoke(
       webhookEvent(
+        'generic',
         body,
         standardWebhooksHeaders('whsec_dGhpcyBpcyBub3QgdGhlIHNlY3JldA==', body, { sentAt: clock.now() }),
+        clock.now(),
       ),
     );
 

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnRole, IRole } from 'aws-cdk-lib/aws-iam';
+import { afterAll } from 'vitest';
 import { addCsPulse } from '../../../lib/app.js';
 import type { CsPulseStack } from '../../../lib/cs-pulse-stack.js';
 import { PROJECT_ROOT } from '../../../lib/lambda-function.js';
@@ -24,9 +27,18 @@ export interface TestAppOptions {
   readonly validateTemplates?: boolean;
 }
 
+/** Cloud assemblies made by the test file that imports this module, removed after it. */
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const outdir of outdirs.splice(0)) rmSync(outdir, { recursive: true, force: true });
+});
+
 /** An app as `cdk synth` builds it (cdk.json's context), minus the slow steps a construct test does not need. */
 export function testApp(context: Record<string, unknown> = {}, options: TestAppOptions = {}): App {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'cs-pulse-cdk-'));
+  outdirs.push(outdir);
   return new App({
+    outdir,
     builtinCloudFormationValidation: options.validateTemplates ?? false,
     context: {
       ...cdkJsonContext(),
@@ -55,20 +67,26 @@ export function synthCsPulse(
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-/** Every IAM policy statement in a template, flattened, with its actions as an array. */
+/** Every IAM policy statement in a template (or only those of one role), with its actions as an array. */
 export function policyStatements(
   template: Template,
+  role?: IRole,
 ): { Action: string[]; Resource: unknown; Effect: string }[] {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
-    (
-      policy.Properties.PolicyDocument.Statement as {
-        Action: string | string[];
-        Resource: unknown;
-        Effect: string;
-      }[]
-    ).map((statement) => ({
-      ...statement,
-      Action: Array.isArray(statement.Action) ? statement.Action : [statement.Action],
-    })),
-  );
+  const roleId = role ? Stack.of(role).getLogicalId(role.node.defaultChild as CfnRole) : undefined;
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter(
+      (policy) => roleId === undefined || JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`),
+    )
+    .flatMap((policy) =>
+      (
+        policy.Properties.PolicyDocument.Statement as {
+          Action: string | string[];
+          Resource: unknown;
+          Effect: string;
+        }[]
+      ).map((statement) => ({
+        ...statement,
+        Action: Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+      })),
+    );
 }
