@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { HttpMethod, type HttpRoute, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
+import { parseSourceOptions } from '../lambdas/config/source-options.js';
 import type { DataLake } from './data-lake.js';
 import type { PublicHttpApi } from './http-api.js';
-import { CsPulseFunction } from './lambda-function.js';
+import { CsPulseFunction, PROJECT_ROOT } from './lambda-function.js';
 import type { WebhookSecrets } from './webhook-secrets.js';
 
 /** Where the mapping config sits inside the bundle, when one is deployed. */
@@ -40,6 +43,7 @@ export class WebhookIngest extends Construct {
   constructor(scope: Construct, id: string, props: WebhookIngestProps) {
     super(scope, id);
     this.api = props.api;
+    if (props.sourceConfigFile) checkSourceConfig(props.sourceConfigFile);
     this.function = new CsPulseFunction(this, 'Function', {
       entry: 'lambdas/handlers/ingest-webhook.ts',
       description: 'cs-pulse webhook ingest: verify, archive, normalize into the lake',
@@ -77,5 +81,21 @@ export class WebhookIngest extends Construct {
   /** The URL a vendor is given for one source. */
   webhookUrl(source: string): string {
     return `${this.api.url}webhooks/${source}`;
+  }
+}
+
+/** Parses the mapping config with each source's own schema now, so a wrong option stops the deploy, not a delivery. */
+function checkSourceConfig(file: string): void {
+  const text = readFileSync(path.resolve(PROJECT_ROOT, file), 'utf8');
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`sourceConfig ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    parseSourceOptions(config);
+  } catch (error) {
+    throw new Error(`sourceConfig ${file}: ${(error as Error).message}`);
   }
 }

@@ -1,6 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, parseCsPulseConfig, readCsPulseConfig } from '../../lib/config.js';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  describeConfig,
+  parseCsPulseConfig,
+  readCsPulseConfig,
+} from '../../lib/config.js';
+import { PROJECT_ROOT } from '../../lib/lambda-function.js';
 import { cdkJsonContext } from './support/cdk-app.js';
 
 describe('cs-pulse deployment config', () => {
@@ -87,6 +96,12 @@ describe('cs-pulse deployment config', () => {
 
   it('ignores context keys that are not its own (CDK feature flags)', () => {
     expect(parseCsPulseConfig(cdkJsonContext()).stage).toBe('dev');
+  });
+
+  it('has every key documented in docs/deploy.md', async () => {
+    const doc = await readFile(path.join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+    const documented = (key: string) => new RegExp(`^\\|\\s*\`${key}\`\\s*\\|`, 'm').test(doc);
+    expect(CONFIG_KEYS.filter((key) => !documented(key))).toEqual([]);
   });
 
   it('describes every key with its default, for docs/deploy.md', () => {

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +103,19 @@ describe('WebhookIngest', () => {
   it('gives each source its URL under /webhooks/', () => {
     const url = ingest.webhookUrl('generic');
     expect(url).toMatch(/webhooks\/generic$/);
+  });
+
+  it('refuses a mapping config with a source it does not know, before anything is deployed', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'cs-pulse-config-'));
+    const file = path.join(folder, 'bad.config.json');
+    await writeFile(file, JSON.stringify({ sources: { nosuchvendor: {} } }));
+    try {
+      expect(() => ingestTemplate({ sourceConfigFile: file })).toThrow(
+        /sourceConfig .*unknown sources: nosuchvendor/,
+      );
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('bundles the mapping config and points the handler at it when one is given', () => {
