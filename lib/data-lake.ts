@@ -1,0 +1,247 @@
+import { type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
+import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  type LifecycleRule,
+  ObjectOwnership,
+  StorageClass,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { RAW_PREFIX, TABLES_PREFIX } from '../lambdas/lake/layout.js';
+import type { LakeTableDefinition, TableFormat } from './tables/table-definition.js';
+
+export interface DataLakeProps {
+  /** Every table to declare in Glue (lib/tables/lake-tables.ts). */
+  readonly tables: readonly LakeTableDefinition[];
+  /** The Glue database name: lower case, digits and underscores. @default 'cs_pulse' */
+  readonly databaseName?: string;
+  /** Earliest `dt=` partition Athena projects, `YYYY-MM-DD`. @default '2015-01-01' */
+  readonly projectionStartDate?: string;
+  /** Days after which raw/ bodies move to Standard-IA (≥ 30). @default 90 */
+  readonly rawInfrequentAccessDays?: number;
+  /** Days after which raw/ bodies are deleted. @default - kept forever (replay rebuilds the tables from them) */
+  readonly rawRetentionDays?: number;
+  /** Days an overwritten or deleted object version is kept. @default 30 */
+  readonly noncurrentVersionRetentionDays?: number;
+  /** Days S3 server access logs are kept. @default 90 */
+  readonly accessLogRetentionDays?: number;
+  /** What happens to the buckets when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The lake: one S3 bucket with the layout of lambdas/lake/layout.ts (raw/ archive, tables/ normalized rows), a
+ * separate bucket for its server access logs, and a Glue database with one table per lake table. Every table uses
+ * partition projection, so a new day or source is queryable at once, with no crawler or MSCK REPAIR.
+ */
+export class DataLake extends Construct {
+  readonly bucket: Bucket;
+  /** Receives the server access logs of this and the other cs-pulse buckets. */
+  readonly accessLogsBucket: Bucket;
+  readonly databaseName: string;
+  /** The Glue tables, by table name. */
+  readonly tables: ReadonlyMap<string, CfnTable>;
+  private readonly database: CfnDatabase;
+  private readonly projectionStartDate: string;
+
+  constructor(scope: Construct, id: string, props: DataLakeProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.projectionStartDate = props.projectionStartDate ?? '2015-01-01';
+
+    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      // S3 log delivery writes only to buckets encrypted with S3-managed keys.
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        { id: 'expire-access-logs', expiration: Duration.days(props.accessLogRetentionDays ?? 90) },
+      ],
+      removalPolicy,
+    });
+    Validations.of(this.accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access log bucket itself; logging its own accesses into itself would loop.',
+    });
+
+    this.bucket = new Bucket(this, 'Bucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'lake/',
+      lifecycleRules: lakeLifecycle(props),
+      removalPolicy,
+    });
+
+    this.databaseName = props.databaseName ?? 'cs_pulse';
+    this.database = new CfnDatabase(this, 'Database', {
+      catalogId: Stack.of(this).account,
+      databaseInput: {
+        name: this.databaseName,
+        description: 'cs-pulse lake: raw webhook archive and normalized customer-success tables',
+      },
+    });
+
+    const tables = new Map<string, CfnTable>();
+    for (const definition of props.tables) tables.set(definition.name, this.addTable(definition));
+    this.tables = tables;
+  }
+
+  /** Declares one more table (a compacted Parquet table, say) in the lake's Glue database. */
+  addTable(definition: LakeTableDefinition): CfnTable {
+    const location = `s3://${this.bucket.bucketName}/${definition.prefix}`;
+    const template = `${location}${definition.partitionKeys.map((key) => `${key.name}=\${${key.name}}/`).join('')}`;
+    const table = new CfnTable(this, `Table-${definition.name}`, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: definition.name,
+        description: definition.description,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: definition.format === 'parquet' ? 'parquet' : 'json',
+          'projection.enabled': 'true',
+          ...projectionParameters(definition, this.projectionStartDate),
+          'storage.location.template': template,
+        },
+        partitionKeys: definition.partitionKeys.map(({ name, type, comment }) => ({ name, type, comment })),
+        storageDescriptor: {
+          location,
+          columns: definition.columns.map(({ name, type, comment }) => ({ name, type, comment })),
+          ...storageFormat(definition.format),
+          compressed: false,
+          storedAsSubDirectories: false,
+        },
+      },
+    });
+    table.addResourceDependency(this.database);
+    return table;
+  }
+
+  /** Lets ingest write new objects under raw/ and tables/, and nothing else in the bucket. */
+  grantIngestWrite(grantee: IGrantable): void {
+    const prefixes = [RAW_PREFIX, TABLES_PREFIX];
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:PutObject'],
+        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
+    // Object keys are not known in advance (one per delivery), so a prefix wildcard is the narrowest grant there is.
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      const bucketArn = nagReference(this.bucket.node.defaultChild as CfnBucket, 'Arn');
+      for (const prefix of prefixes) {
+        Validations.of(grantee.grantPrincipal).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
+          reason: `Ingest writes one new object per delivery under ${prefix}; the grant is PutObject on that prefix only.`,
+        });
+      }
+    }
+  }
+
+  /** Lets a reader (the aggregation, Athena callers) read the bucket and the Glue metadata of its tables. */
+  grantRead(grantee: IGrantable): void {
+    this.bucket.grantRead(grantee);
+    const stack = Stack.of(this);
+    const arn = (resource: string, name: string) =>
+      stack.formatArn({ service: 'glue', resource, resourceName: name });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [
+          'glue:GetDatabase',
+          'glue:GetTable',
+          'glue:GetTables',
+          'glue:GetPartition',
+          'glue:GetPartitions',
+        ],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          arn('database', this.databaseName),
+          arn('table', `${this.databaseName}/*`),
+        ],
+      }),
+    );
+  }
+}
+
+/** How cdk-nag names an attribute of a resource in its findings: `<LogicalId.Attribute>`. */
+function nagReference(resource: CfnResource, attribute: string): string {
+  return `<${Stack.of(resource).getLogicalId(resource)}.${attribute}>`;
+}
+
+function lakeLifecycle(props: DataLakeProps): LifecycleRule[] {
+  return [
+    {
+      id: 'raw-archive',
+      prefix: RAW_PREFIX,
+      transitions: [
+        {
+          storageClass: StorageClass.INFREQUENT_ACCESS,
+          transitionAfter: Duration.days(props.rawInfrequentAccessDays ?? 90),
+        },
+      ],
+      ...(props.rawRetentionDays !== undefined ? { expiration: Duration.days(props.rawRetentionDays) } : {}),
+    },
+    {
+      // Redeliveries and replays overwrite keys: keep the replaced versions for a while, not forever.
+      id: 'old-versions',
+      noncurrentVersionExpiration: Duration.days(props.noncurrentVersionRetentionDays ?? 30),
+      expiredObjectDeleteMarker: true,
+      abortIncompleteMultipartUploadAfter: Duration.days(7),
+    },
+  ];
+}
+
+function projectionParameters(definition: LakeTableDefinition, startDate: string): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const key of definition.partitionKeys) {
+    const prefix = `projection.${key.name}`;
+    parameters[`${prefix}.type`] = key.projection.type;
+    if (key.projection.type === 'date') {
+      parameters[`${prefix}.format`] = 'yyyy-MM-dd';
+      // Tomorrow too: an event stamped just after midnight UTC by a sender whose clock runs ahead.
+      parameters[`${prefix}.range`] = `${startDate},NOW+1DAYS`;
+      parameters[`${prefix}.interval`] = '1';
+      parameters[`${prefix}.interval.unit`] = 'DAYS';
+    } else {
+      parameters[`${prefix}.values`] = key.projection.values.join(',');
+    }
+  }
+  return parameters;
+}
+
+function storageFormat(
+  format: TableFormat,
+): Pick<CfnTable.StorageDescriptorProperty, 'inputFormat' | 'outputFormat' | 'serdeInfo'> {
+  switch (format) {
+    case 'json-lines':
+      return {
+        inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+        outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+        serdeInfo: {
+          serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+          parameters: { 'serialization.format': '1' },
+        },
+      };
+    case 'parquet':
+      return {
+        inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+        outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+        serdeInfo: {
+          serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+          parameters: { 'serialization.format': '1' },
+        },
+      };
+  }
+}

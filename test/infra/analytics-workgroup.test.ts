@@ -1,0 +1,101 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { AnalyticsWorkgroup } from '../../lib/analytics-workgroup.js';
+import { policyStatements, testStack } from './support/cdk-app.js';
+
+describe('AnalyticsWorkgroup', () => {
+  const stack = testStack();
+  const logs = new Bucket(stack, 'Logs');
+  const workgroup = new AnalyticsWorkgroup(stack, 'Analytics', {
+    workGroupName: 'cs-pulse-test',
+    databaseName: 'cs_pulse_test',
+    bytesScannedCutoffPerQuery: 1024 ** 3,
+    resultsRetentionDays: 3,
+    accessLogsBucket: logs,
+  });
+  workgroup.addNamedQuery('Nps', {
+    name: 'nps',
+    description: 'Net Promoter Score per month',
+    queryString: 'SELECT 1 WHERE ? > 0',
+  });
+  const runner = new Role(stack, 'Runner', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  workgroup.grantQueryExecution(runner);
+  const template = Template.fromStack(stack);
+  const resultsId = stack.getLogicalId(workgroup.resultsBucket.node.defaultChild as never);
+
+  it('enforces its configuration on every query: engine v3, a scan cutoff, metrics', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'cs-pulse-test',
+      RecursiveDeleteOption: true,
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        PublishCloudWatchMetricsEnabled: true,
+        BytesScannedCutoffPerQuery: 1024 ** 3,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      }),
+    });
+  });
+
+  it('writes results encrypted into its own results bucket', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        ResultConfiguration: {
+          OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: resultsId }, '/results/']] },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+        },
+      }),
+    });
+  });
+
+  it('expires results, blocks public access, requires TLS and logs accesses', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({
+        LifecycleConfiguration: {
+          Rules: [Match.objectLike({ ExpirationInDays: 3, Status: 'Enabled' })],
+        },
+        PublicAccessBlockConfiguration: Match.objectLike({
+          BlockPublicAcls: true,
+          RestrictPublicBuckets: true,
+        }),
+        BucketEncryption: Match.anyValue(),
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: Match.anyValue() },
+          LogFilePrefix: 'athena-results/',
+        },
+      }),
+      DeletionPolicy: 'Retain',
+    });
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((candidate) =>
+      JSON.stringify(candidate.Properties.Bucket).includes(resultsId),
+    );
+    expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain('aws:SecureTransport');
+  });
+
+  it('saves named queries in the workgroup, against the lake database', () => {
+    template.hasResourceProperties('AWS::Athena::NamedQuery', {
+      Name: 'nps',
+      Database: 'cs_pulse_test',
+      WorkGroup: 'cs-pulse-test',
+      QueryString: 'SELECT 1 WHERE ? > 0',
+    });
+  });
+
+  it('grants running queries in this workgroup only, and reading and writing its results', () => {
+    const statements = policyStatements(template, runner);
+    const athena = statements.find((statement) => statement.Action.includes('athena:StartQueryExecution'))!;
+    expect(athena.Action).toEqual(
+      expect.arrayContaining([
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+      ]),
+    );
+    expect(JSON.stringify(athena.Resource)).toContain(':workgroup/cs-pulse-test');
+    const s3Resources = JSON.stringify(
+      statements.filter((statement) => statement.Action.some((action) => action.startsWith('s3:'))),
+    );
+    expect(s3Resources).toContain(resultsId);
+  });
+});
