@@ -40,12 +40,23 @@ export interface KpiQuery extends RegisteredQuery {
   readonly components: readonly string[];
   /** Whether the query reads only the dt partitions of its periods (survey KPIs) or all history (churn). */
   readonly partitioned: boolean;
+  /**
+   * Whether the query also returns change, change_significant and low_sample (after ci_high, before the components)
+   * and takes the low_sample_min parameter. @default false
+   */
+  readonly compares?: boolean;
+  /** Whether the query also answers the rolling grains (rolling_30d, rolling_90d). @default false */
+  readonly rolling?: boolean;
 }
+
+/** The period-over-period columns a KPI query that `compares` returns, in order. */
+export const COMPARISON_COLUMNS = ['change', 'change_significant', 'low_sample'] as const;
 
 const grain: QueryParameter = {
   name: 'grain',
   type: 'varchar',
-  description: "period length: 'month' or 'quarter'",
+  description:
+    "period length: 'month' or 'quarter', or 'rolling_30d' / 'rolling_90d' (one window ending at as_of)",
 };
 const periodFrom: QueryParameter = {
   name: 'period_from',
@@ -67,7 +78,17 @@ const lastDt: QueryParameter = {
   type: 'varchar',
   description: 'last dt partition to read (YYYY-MM-DD)',
 };
-const surveyKpiParameters = [grain, periodFrom, asOf, firstDt, lastDt];
+const lowSampleMin: QueryParameter = {
+  name: 'low_sample_min',
+  type: 'integer',
+  description: 'periods with fewer responses (customers, for churn) than this are flagged low_sample',
+};
+const horizonDays: QueryParameter = {
+  name: 'horizon_days',
+  type: 'integer',
+  description: 'an account churned "after" a response when it stopped being a customer within this many days',
+};
+const surveyKpiParameters = [grain, periodFrom, asOf, lowSampleMin, firstDt, lastDt];
 
 export const VIEWS: readonly RegisteredQuery[] = [
   {
@@ -110,6 +131,14 @@ export const VIEWS: readonly RegisteredQuery[] = [
     description: 'Each uninterrupted run of a subscription, from start to effective cancellation.',
     parameters: [],
   },
+  {
+    id: 'account_activity',
+    kind: 'view',
+    file: 'views/account_activity.sql',
+    title: 'Account activity runs',
+    description: 'Each uninterrupted run of an account being a customer (any subscription active).',
+    parameters: [],
+  },
 ];
 
 export const KPI_QUERIES: readonly KpiQuery[] = [
@@ -118,12 +147,14 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
     kind: 'kpi',
     file: 'kpis/nps.sql',
     title: 'Net Promoter Score',
-    description: '% promoters (9–10) − % detractors (0–6), with a trinomial 95% interval.',
+    description: '% promoters (9–10) − % detractors (0–6), with the adjusted-Wald 95% interval.',
     parameters: surveyKpiParameters,
     unit: 'score',
     higherIsBetter: true,
     components: ['promoters', 'passives', 'detractors'],
     partitioned: true,
+    compares: true,
+    rolling: true,
   },
   {
     id: 'ces',
@@ -136,6 +167,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
     higherIsBetter: true,
     components: ['pct_easy', 'count_1', 'count_2', 'count_3', 'count_4', 'count_5', 'count_6', 'count_7'],
     partitioned: true,
+    compares: true,
+    rolling: true,
   },
   {
     id: 'csat',
@@ -148,6 +181,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
     higherIsBetter: true,
     components: ['satisfied', 'mean_score'],
     partitioned: true,
+    compares: true,
+    rolling: true,
   },
   {
     id: 'logo_churn_rate',
@@ -156,11 +191,13 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
     title: 'Logo churn rate',
     description:
       "% of customers active at the period's start who are no longer active at its end (ChartMogul B2B).",
-    parameters: [grain, periodFrom, asOf],
+    parameters: [grain, periodFrom, asOf, lowSampleMin],
     unit: 'percent',
     higherIsBetter: false,
     components: ['customers_at_start', 'churned'],
     partitioned: false,
+    compares: true,
+    rolling: true,
   },
   {
     id: 'mrr',
@@ -265,6 +302,44 @@ export const ANALYSIS_QUERIES: readonly RegisteredQuery[] = [
     title: 'Monthly net MRR retention by start cohort',
     description:
       "For each start-month cohort (and segment), its accounts' MRR at the end of each month since, in percent of their starting MRR (ChartMogul).",
+    parameters: [asOf],
+  },
+  {
+    id: 'survival',
+    kind: 'analysis',
+    file: 'analysis/survival.sql',
+    title: 'Kaplan–Meier survival of accounts',
+    description:
+      'Days from the first subscription start to churn, still-active accounts censored at as of: the Kaplan–Meier ' +
+      'curve with a log-log 95% band on Greenwood’s variance, for all accounts and every segment value.',
+    parameters: [asOf],
+  },
+  {
+    id: 'logrank',
+    kind: 'analysis',
+    file: 'analysis/logrank.sql',
+    title: 'Log-rank test between the values of each segment key',
+    description:
+      'Observed and expected churn of each segment value, the log-rank statistic, its degrees of freedom and p-value.',
+    parameters: [asOf],
+  },
+  {
+    id: 'churn_drivers',
+    kind: 'analysis',
+    file: 'analysis/churn_drivers.sql',
+    title: 'Churn after a survey response',
+    description:
+      'Per survey: the churn rate within the horizon by NPS category, CES band or CSAT band, and the AUC of the ' +
+      'score as a predictor of that churn (Mann–Whitney with ties, Hanley–McNeil 95% interval); and CES against NPS.',
+    parameters: [asOf, horizonDays],
+  },
+  {
+    id: 'arr_at_risk',
+    kind: 'analysis',
+    file: 'analysis/arr_at_risk.sql',
+    title: 'ARR at risk',
+    description:
+      'MRR × 12 of the active accounts whose latest NPS is a detractor or whose latest CES is high-effort (≤ 3 of 7).',
     parameters: [asOf],
   },
 ];

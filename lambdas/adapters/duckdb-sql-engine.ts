@@ -21,6 +21,12 @@ const TRINO_COMPATIBILITY = [
   'CREATE OR REPLACE MACRO approx_distinct(x) AS approx_count_distinct(x)',
   'CREATE OR REPLACE MACRO to_unixtime(ts) AS epoch(ts)',
   'CREATE OR REPLACE MACRO day_of_week(ts) AS isodow(ts)',
+  // Trino's normal_cdf(mean, sd, v). DuckDB has no erf, so erfc comes from the Chebyshev fit in Press et al.,
+  // Numerical Recipes (2nd ed., §6.2, erfcc): fractional error below 1.2e-7 everywhere, tails included, which keeps
+  // small p-values accurate. The helper names carry a cs_pulse_ prefix: queries must not call them (Trino lacks them).
+  `CREATE OR REPLACE MACRO cs_pulse_erfc_chebyshev(z, t) AS t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))`,
+  'CREATE OR REPLACE MACRO cs_pulse_erfc(x) AS CASE WHEN x >= 0 THEN cs_pulse_erfc_chebyshev(x, 1 / (1 + 0.5 * x)) ELSE 2 - cs_pulse_erfc_chebyshev(-x, 1 / (1 - 0.5 * x)) END',
+  'CREATE OR REPLACE MACRO normal_cdf(mean, sd, v) AS 0.5 * cs_pulse_erfc((mean - v) / (sd * sqrt(2)))',
 ];
 
 export interface DuckDbSqlEngineOptions {
@@ -80,17 +86,12 @@ export class DuckDbSqlEngine implements SqlEngine {
     }
   }
 
-  async snapshotViews(views: readonly { readonly name: string; readonly fromDt?: string }[]): Promise<void> {
+  async snapshotViews(views: readonly string[]): Promise<void> {
     // In dependency order: a view re-pointed at its snapshot feeds the snapshots of the views built on it.
     for (const view of views) {
-      const snapshot = `${this.database}.snapshot_${view.name}`;
-      const filter = view.fromDt ? ` WHERE dt >= ${quote(view.fromDt)}` : '';
-      await this.connection.run(
-        `CREATE OR REPLACE TABLE ${snapshot} AS SELECT * FROM ${this.database}.${view.name}${filter}`,
-      );
-      await this.connection.run(
-        `CREATE OR REPLACE VIEW ${this.database}.${view.name} AS SELECT * FROM ${snapshot}`,
-      );
+      const snapshot = `${this.database}.snapshot_${view}`;
+      await this.connection.run(`CREATE OR REPLACE TABLE ${snapshot} AS SELECT * FROM ${this.database}.${view}`);
+      await this.connection.run(`CREATE OR REPLACE VIEW ${this.database}.${view} AS SELECT * FROM ${snapshot}`);
     }
   }
 

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -26,6 +27,7 @@ import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
  *   summary#<grain>                      current         latest complete + current point of every metric
  *   cohorts#<kind>                       <segment>       every cohort of a kind (logo, revenue) for a segment
  *   state                                aggregation     the aggregation watermark
+ *   analysis#<name>                      <key>           one analysis document (gzipped JSON: curves outgrow 400 KB)
  *
  * <segment> is `all` or `<key>=<value>` with both parts URI-encoded, so no value can forge a separator.
  */
@@ -208,6 +210,37 @@ export class DynamoDbKpiStore implements KpiStore {
     );
   }
 
+  async replaceAnalysis(analysis: string, documents: ReadonlyMap<string, unknown>): Promise<void> {
+    const pk = `analysis#${analysis}`;
+    const existing = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ProjectionExpression: 'pk, sk',
+    });
+    const keys = new Set([...documents.keys()].map((key) => encodeURIComponent(key)));
+    await this.batchWrite([
+      ...[...documents].map(([key, document]) => ({
+        PutRequest: {
+          Item: { pk, sk: encodeURIComponent(key), body: gzipSync(JSON.stringify(document)) },
+        },
+      })),
+      ...existing
+        .filter((item) => !keys.has(item.sk as string))
+        .map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })),
+    ]);
+  }
+
+  async analysis(analysis: string, key: string): Promise<unknown | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `analysis#${analysis}`, sk: encodeURIComponent(key) },
+      }),
+    );
+    const body = result.Item?.body;
+    return body instanceof Uint8Array ? JSON.parse(gunzipSync(body).toString('utf8')) : undefined;
+  }
+
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -259,6 +292,9 @@ function toItem(point: KpiPoint): Record<string, unknown> {
     ci_low: point.ci95?.[0],
     ci_high: point.ci95?.[1],
     components: point.components,
+    change: point.change ?? undefined,
+    change_significant: point.change_significant ?? undefined,
+    low_sample: point.low_sample,
     complete: point.complete,
     computed_at: point.computed_at,
   };
@@ -281,6 +317,9 @@ function fromItem(item: Record<string, unknown>): KpiPoint {
         ? [item.ci_low, item.ci_high]
         : null,
     components: (item.components ?? {}) as Record<string, number | null>,
+    change: typeof item.change === 'number' ? item.change : null,
+    change_significant: typeof item.change_significant === 'boolean' ? item.change_significant : null,
+    low_sample: item.low_sample === true,
     complete: item.complete === true,
     computed_at: item.computed_at as string,
   };

@@ -4,10 +4,16 @@ import { genericWebhookBodySchema } from '../domain/canonical-events.js';
 import { WEBHOOK_SOURCES } from '../sources/registry.js';
 import { cohortQuerySchema, cohortResponseSchema } from './cohort-schemas.js';
 import {
+  churnDriversResponseSchema,
+  survivalQuerySchema,
+  survivalResponseSchema,
+} from './insights-schemas.js';
+import {
   currentQuerySchema,
   currentResponseSchema,
   metricIds,
   problemSchema,
+  seriesGrainSchema,
   seriesResponseSchema,
 } from './read-api-schemas.js';
 
@@ -41,7 +47,7 @@ const problem = (description: string) => ({
 export function openApiDocument(serverUrl?: string): Record<string, unknown> {
   const seriesParameters = [
     { name: 'metric', in: 'path', required: true, schema: { type: 'string', enum: metricIds } },
-    { name: 'grain', in: 'query', schema: { type: 'string', enum: ['month', 'quarter'], default: 'month' } },
+    { name: 'grain', in: 'query', schema: jsonSchema(seriesGrainSchema) },
     {
       name: 'from',
       in: 'query',
@@ -172,6 +178,43 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           },
         },
       },
+      '/v1/survival': {
+        get: {
+          summary: 'Survival of accounts',
+          description:
+            'Kaplan–Meier curves of days from the first subscription start to churn (still-active accounts censored), ' +
+            'with a log-log 95% band on Greenwood’s variance; with `segment`, one curve per value and a log-rank test.',
+          parameters: [
+            { name: 'segment', in: 'query', schema: jsonSchema(survivalQuerySchema.shape.segment) },
+          ],
+          responses: {
+            200: {
+              description: 'The curves and the test.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Survival' } } },
+            },
+            400: problem('A bad parameter.'),
+            401: problem('Missing or wrong bearer token.'),
+            404: problem('No account has that segment key, or nothing was aggregated yet.'),
+          },
+        },
+      },
+      '/v1/insights/churn-drivers': {
+        get: {
+          summary: 'Churn drivers',
+          description:
+            'Churn within the horizon after a survey answer by NPS category, CES band and CSAT band; the AUC of each ' +
+            'score as a predictor of that churn; whether CES predicts it better than NPS; and the ARR at risk.',
+          responses: {
+            200: {
+              description: 'The churn drivers.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/ChurnDrivers' } } },
+            },
+            400: problem('A parameter was given (there are none).'),
+            401: problem('Missing or wrong bearer token.'),
+            404: problem('Nothing was aggregated yet.'),
+          },
+        },
+      },
       '/v1/openapi.json': {
         get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
       },
@@ -191,6 +234,8 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         CurrentKpis: jsonSchema(currentResponseSchema),
         CohortTable: jsonSchema(cohortResponseSchema),
         Problem: jsonSchema(problemSchema),
+        Survival: jsonSchema(survivalResponseSchema),
+        ChurnDrivers: jsonSchema(churnDriversResponseSchema),
       },
     },
   };

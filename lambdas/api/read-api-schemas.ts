@@ -17,9 +17,14 @@ export const segmentParameter = z
   })
   .describe('Slice by a segment: `plan:<plan>` or `<attribute key>:<value>`.');
 
+export const seriesGrainSchema = z
+  .enum(GRAINS)
+  .default('month')
+  .describe('month or quarter; rolling_30d and rolling_90d: one trailing window per aggregation date.');
+
 export const seriesQuerySchema = z
   .object({
-    grain: z.enum(GRAINS).default('month'),
+    grain: seriesGrainSchema,
     from: isoDay.optional().describe('First period start to include (default: the earliest).'),
     to: isoDay.optional().describe('Last period start to include (default: the latest).'),
     segment: segmentParameter.optional(),
@@ -48,6 +53,21 @@ export const kpiPointSchema = z.object({
     .nullable()
     .describe('95% confidence interval; null when n is too small.'),
   components: z.record(z.string(), z.number().nullable()),
+  change: z
+    .number()
+    .nullable()
+    .describe(
+      "value minus the previous period's value in the same segment; null when that period has no data.",
+    ),
+  change_significant: z
+    .boolean()
+    .nullable()
+    .describe('Whether the change is significant at 95% by the metric’s two-sample test (docs/kpis.md).'),
+  low_sample: z
+    .boolean()
+    .describe(
+      'Fewer responses (customers, for churn) than CS_PULSE_LOW_SAMPLE_MIN: read the interval first.',
+    ),
   complete: z.boolean().describe('Whether the period had ended when it was computed.'),
   computed_at: z.iso.datetime(),
 });

@@ -21,6 +21,9 @@ function pointBody(point: {
   n: number;
   ci95: readonly [number, number] | null;
   components: Readonly<Record<string, number | null>>;
+  change?: number | null | undefined;
+  change_significant?: boolean | null | undefined;
+  low_sample?: boolean | undefined;
   complete: boolean;
   computed_at: string;
 }): PointBody {
@@ -30,6 +33,9 @@ function pointBody(point: {
     n: point.n,
     ci95: point.ci95 ? [point.ci95[0], point.ci95[1]] : null,
     components: { ...point.components },
+    change: point.change ?? null,
+    change_significant: point.change_significant ?? null,
+    low_sample: point.low_sample ?? false,
     complete: point.complete,
     computed_at: point.computed_at,
   };

@@ -48,6 +48,8 @@ Options:
         asOf,
         backfill: values.backfill,
         now: () => new Date(),
+        lowSampleMin: settings.CS_PULSE_LOW_SAMPLE_MIN,
+        churnHorizonDays: settings.CS_PULSE_CHURN_HORIZON_DAYS,
       });
       const seconds = (performance.now() - began) / 1000;
       if (values.json) {

@@ -31,6 +31,8 @@ function defaultValues(now: Date): Record<string, string> {
     as_of: asOf,
     first_dt: '2000-01-01',
     last_dt: now.toISOString().slice(0, 10),
+    low_sample_min: '30',
+    horizon_days: '90',
   };
 }
 
@@ -44,7 +46,8 @@ Runs one of the queries in queries/ on the local lake with DuckDB: the same SQL 
 Queries:
 ${listing()}
 
-Parameters not given take defaults: grain=month, period_from=2000-01-01, as_of=now, first_dt, last_dt.
+Parameters not given take defaults: grain=month, period_from=2000-01-01, as_of=now, first_dt, last_dt,
+low_sample_min=30, horizon_days=90.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({

@@ -35,6 +35,21 @@ const settingsSchema = z.object({
     .min(0)
     .default(60)
     .describe('How often `npm start` aggregates when new data arrived; 0 turns the timer off.'),
+  CS_PULSE_LOW_SAMPLE_MIN: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30)
+    .describe('KPI periods with fewer responses (customers, for churn) than this are flagged low_sample.'),
+  CS_PULSE_CHURN_HORIZON_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(90)
+    .describe(
+      'Churn drivers: an account churned after a survey response when it left within this many days.',
+    ),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -4,7 +4,20 @@ import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { SqlEngine, SqlRow } from '../ports/sql-engine.js';
 import { aggregateCohorts, type CohortRun } from './aggregate-cohorts.js';
-import { GRAINS, type Grain, isoDate, type KpiPoint, periodStartOf } from './kpi-point.js';
+import { aggregateInsights } from './aggregate-insights.js';
+import {
+  CALENDAR_GRAINS,
+  type CalendarGrain,
+  type Grain,
+  isoDate,
+  isRollingGrain,
+  type KpiPoint,
+  periodStartOf,
+  previousPeriodStart,
+  ROLLING_DAYS,
+  ROLLING_GRAINS,
+  type RollingGrain,
+} from './kpi-point.js';
 
 export interface AggregateOptions {
   readonly engine: SqlEngine;
@@ -18,7 +31,13 @@ export interface AggregateOptions {
   readonly now: () => Date;
   /** Before each metric runs, for progress output. */
   readonly onMetric?: (metric: string, grain: Grain) => void;
+  /** Periods with fewer responses (customers, for churn) than this are flagged low_sample. @default 30 */
+  readonly lowSampleMin?: number;
+  /** How many days after a survey response a churn still counts towards the churn drivers. @default 90 */
+  readonly churnHorizonDays?: number;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 export interface MetricRun {
   readonly metric: string;
@@ -57,31 +76,14 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
   }
 
   for (const view of VIEWS) await options.engine.query(renderSql(view, options.engine.database));
-  // Every grain reads its survey partitions from the start of the earliest period any grain recomputes.
-  const readFrom = GRAINS.map((grain) => recomputeFrom(options.asOf, grain, changedFrom, lakeStart))
-    .map(isoDate)
-    .sort()[0]!;
-  await options.engine.snapshotViews?.([
-    { name: 'unique_survey_responses', fromDt: readFrom },
-    { name: 'unique_subscriptions' },
-    { name: 'account_segments' },
-    { name: 'subscription_prices' },
-    { name: 'subscription_intervals' },
-  ]);
+  // All of each view: the KPI queries read only their periods' partitions, but cohorts, survival and churn drivers
+  // read the whole history, and every query of the run shares the snapshot.
+  await options.engine.snapshotViews?.(VIEWS.map((view) => view.id));
   let earliest: string | null = null;
-  for (const grain of GRAINS) {
+  for (const grain of CALENDAR_GRAINS) {
     const currentStart = periodStartOf(new Date(options.asOf.getTime() - 1), grain);
     const previousStart = periodStartOf(new Date(currentStart.getTime() - 1), grain);
-    // Recompute from the earliest changed period, and always the previous and current ones (time moves them).
-    const candidates = [previousStart];
-    if (changedFrom !== undefined)
-      candidates.push(periodStartOf(new Date(`${changedFrom}T00:00:00Z`), grain));
-    const from = new Date(
-      Math.max(
-        Math.min(...candidates.map((d) => d.getTime())),
-        periodStartOf(new Date(`${lakeStart}T00:00:00Z`), grain).getTime(),
-      ),
-    );
+    const from = recomputeFrom(options.asOf, grain, changedFrom, lakeStart);
     if (earliest === null || isoDate(from) < earliest) earliest = isoDate(from);
     for (const query of KPI_QUERIES) {
       options.onMetric?.(query.id, grain);
@@ -107,7 +109,9 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
     summaries.push(await summarize(options, grain, currentStart, previousStart));
   }
   const cohorts = await aggregateCohorts(options);
+  for (const grain of ROLLING_GRAINS) summaries.push(await aggregateRolling(options, grain, runs));
   for (const summary of summaries) await options.store.putSummary(summary);
+  await aggregateInsights(options);
   // The watermark is the start of this run: files written while it ran are picked up by the next one.
   await options.store.setWatermark(startedAt);
   return { from: earliest, runs, summaries, cohorts };
@@ -117,7 +121,12 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
  * The first period to recompute: the earliest one with changed data, and always the previous and current ones (time
  * moves them), but never before the lake's first data.
  */
-function recomputeFrom(asOf: Date, grain: Grain, changedFrom: string | undefined, lakeStart: string): Date {
+function recomputeFrom(
+  asOf: Date,
+  grain: CalendarGrain,
+  changedFrom: string | undefined,
+  lakeStart: string,
+): Date {
   const currentStart = periodStartOf(new Date(asOf.getTime() - 1), grain);
   const previousStart = periodStartOf(new Date(currentStart.getTime() - 1), grain);
   const candidates = [previousStart];
@@ -141,7 +150,11 @@ async function computeMetric(
       grain,
       period_from: isoDate(from),
       as_of: asOfText,
-      first_dt: isoDate(from),
+      low_sample_min: options.lowSampleMin ?? 30,
+      // One period (window) more than is reported: the first reported one is compared with it.
+      first_dt: isRollingGrain(grain)
+        ? isoDate(new Date(options.asOf.getTime() - 2 * ROLLING_DAYS[grain] * DAY_MS))
+        : isoDate(previousPeriodStart(from, grain)),
       last_dt: isoDate(new Date(options.asOf.getTime() - 1)),
     }),
   );
@@ -172,6 +185,9 @@ function toPoint(
     n: Number(row.n),
     ci95: low !== null && high !== null ? [low, high] : null,
     components,
+    change: finiteOrNull(row.change),
+    change_significant: typeof row.change_significant === 'boolean' ? row.change_significant : null,
+    low_sample: row.low_sample === true,
     complete: periodStart < isoDate(currentStart),
     computed_at: computedAt,
   };
@@ -200,6 +216,46 @@ async function summarize(
     metrics[query.id] = {
       latest_complete: points.find((point) => point.period_start === isoDate(previousStart)) ?? null,
       current: points.find((point) => point.period_start === isoDate(currentStart)) ?? null,
+    };
+  }
+  return { grain, computed_at: options.now().toISOString(), metrics };
+}
+
+/**
+ * The one window of a rolling grain that ends at as of, for every KPI that answers rolling grains. Earlier windows
+ * stay in the store as they were computed, so the grain's series is the trailing value by aggregation date.
+ */
+async function aggregateRolling(
+  options: AggregateOptions,
+  grain: RollingGrain,
+  runs: MetricRun[],
+): Promise<KpiSummary> {
+  const windowStart = new Date(options.asOf.getTime() - ROLLING_DAYS[grain] * DAY_MS);
+  const day = isoDate(windowStart);
+  // No rolling window is still running: each ends at as of, so each is complete.
+  const afterAll = new Date(options.asOf.getTime() + DAY_MS);
+  const metrics: Record<string, KpiSummary['metrics'][string]> = {};
+  for (const query of KPI_QUERIES) {
+    if (!query.rolling) {
+      metrics[query.id] = { latest_complete: null, current: null };
+      continue;
+    }
+    options.onMetric?.(query.id, grain);
+    const began = performance.now();
+    const points = await computeMetric(options, query, grain, windowStart, afterAll);
+    const { written, deleted } = await options.store.replacePeriods(query.id, grain, day, day, points);
+    runs.push({
+      metric: query.id,
+      grain,
+      from: day,
+      to: day,
+      written,
+      deleted,
+      milliseconds: performance.now() - began,
+    });
+    metrics[query.id] = {
+      latest_complete: points.find((point) => point.segment === null) ?? null,
+      current: null,
     };
   }
   return { grain, computed_at: options.now().toISOString(), metrics };

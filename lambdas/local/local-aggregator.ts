@@ -16,6 +16,7 @@ export class LocalAggregator {
     private readonly lake: ObjectStore,
     private readonly store: KpiStore,
     private readonly clock: Clock,
+    private readonly statistics: { lowSampleMin?: number; churnHorizonDays?: number } = {},
   ) {}
 
   /** Aggregates now; a call while one runs waits for it and then runs once more with what arrived meanwhile. */
@@ -51,6 +52,7 @@ export class LocalAggregator {
         asOf: options.asOf ?? this.clock.now(),
         backfill: options.backfill ?? false,
         now: () => this.clock.now(),
+        ...this.statistics,
       });
     } finally {
       await engine.close();

@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import { LocalDiskObjectStore } from '../adapters/local-disk-object-store.js';
 import type { Settings } from '../config/settings.js';
 import { loadSourceOptions } from '../config/source-options.js';
+import { createGetChurnDriversHandler } from '../handlers/get-churn-drivers.js';
 import { createGetCohortsHandler } from '../handlers/get-cohorts.js';
 import { createGetCurrentKpisHandler } from '../handlers/get-current-kpis.js';
 import { createGetKpiSeriesHandler } from '../handlers/get-kpi-series.js';
 import { handler as openApiHandler } from '../handlers/get-openapi.js';
+import { createGetSurvivalHandler } from '../handlers/get-survival.js';
 import { handler as healthHandler } from '../handlers/health.js';
 import { createIngestWebhookHandler } from '../handlers/ingest-webhook.js';
 import type { IngestDependencies } from '../ingest/ingest-webhook.js';
@@ -54,7 +56,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     durability: 'journal',
   });
   const kpiStore = await serveLocalKpiStore(home);
-  const aggregator = new LocalAggregator(home.lake, store, kpiStore.store, clock);
+  const aggregator = new LocalAggregator(home.lake, store, kpiStore.store, clock, {
+    lowSampleMin: settings.CS_PULSE_LOW_SAMPLE_MIN,
+    churnHorizonDays: settings.CS_PULSE_CHURN_HORIZON_DAYS,
+  });
 
   // New data marks the KPIs stale; the timer aggregates only then (and once at start for data already there).
   let stale = true;
@@ -103,6 +108,18 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
         path: '/v1/cohorts/{kind}',
         name: 'get-cohorts',
         handler: asLocal(createGetCohortsHandler(readDependencies)),
+      },
+      {
+        method: 'GET',
+        path: '/v1/survival',
+        name: 'get-survival',
+        handler: asLocal(createGetSurvivalHandler(readDependencies)),
+      },
+      {
+        method: 'GET',
+        path: '/v1/insights/churn-drivers',
+        name: 'get-churn-drivers',
+        handler: asLocal(createGetChurnDriversHandler(readDependencies)),
       },
       { method: 'GET', path: '/v1/openapi.json', name: 'get-openapi', handler: asLocal(openApiHandler) },
       { method: 'GET', path: '/healthz', name: 'health', handler: asLocal(healthHandler) },

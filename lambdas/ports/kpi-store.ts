@@ -51,4 +51,11 @@ export interface KpiStore {
   /** When the last aggregation started, so the next one knows which data is new. */
   watermark(): Promise<Date | undefined>;
   setWatermark(at: Date): Promise<void>;
+  /**
+   * Makes the stored documents of one analysis (survival curves, churn drivers) exactly the given ones, by key:
+   * writes them and deletes the keys the new computation no longer produced.
+   */
+  replaceAnalysis(analysis: string, documents: ReadonlyMap<string, unknown>): Promise<void>;
+  /** One stored document of an analysis, or undefined before it was computed. */
+  analysis(analysis: string, key: string): Promise<unknown | undefined>;
 }

@@ -17,6 +17,6 @@ export interface SqlEngine {
    * queries read the same deduplicated views in one aggregation. `fromDt` limits a view to the partitions the run
    * reads. Engines that scale out (Athena) need no such help and leave it undefined.
    */
-  snapshotViews?(views: readonly { readonly name: string; readonly fromDt?: string }[]): Promise<void>;
+  snapshotViews?(views: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }

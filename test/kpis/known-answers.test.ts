@@ -84,6 +84,9 @@ type Point = {
   n: number;
   ci95: [number, number] | null;
   components: Record<string, number>;
+  change: number | null;
+  change_significant: boolean | null;
+  low_sample: boolean;
 };
 
 describe('KPIs of a hand-built company (known answers)', () => {
@@ -113,13 +116,25 @@ describe('KPIs of a hand-built company (known answers)', () => {
   afterAll(async () => app.stop());
 
   describe('nps', () => {
-    it('January for all accounts: 100·(3 − 2)/6 with the trinomial interval', async () => {
+    it('January for all accounts: 100·(3 − 2)/6 with the adjusted-Wald interval', async () => {
       const january = await point('nps', '2025-01-01');
       expect(january).toMatchObject({ n: 6, components: { promoters: 3, passives: 1, detractors: 2 } });
       expect(january!.value).toBeCloseTo(16.6667, 3);
-      // p = 1/2, d = 1/3: 1.96 · 100 · √((5/6 − 1/36)/6) = 71.8171
-      expect(january!.ci95![0]).toBeCloseTo(-55.1505, 3);
-      expect(january!.ci95![1]).toBeCloseTo(88.4838, 3);
+      // Adjusted-Wald: n.adj = 6 + 3 = 9, p.adj = 3.75/9 = 0.416667, d.adj = 2.75/9 = 0.305556,
+      // NPS.adj = 1/9 = 0.111111; Var.adj = 0.722222 − (1/9)² = 0.709877; SE = √(0.709877/9) = 0.280847;
+      // 0.111111 ± 1.96 · 0.280847 = 0.111111 ± 0.550460 → −43.9349 … 66.1572 (centred on NPS.adj, not on 16.67).
+      expect(january!.ci95![0]).toBeCloseTo(-43.9349, 3);
+      expect(january!.ci95![1]).toBeCloseTo(66.1572, 3);
+      // December has no responses: nothing to compare with. Six responses are below the threshold of 30.
+      expect(january).toMatchObject({ change: null, change_significant: null, low_sample: true });
+    });
+
+    it('February against January: +83.33 points, not significant on one response', async () => {
+      const february = await point('nps', '2025-02-01');
+      expect(february!.change).toBeCloseTo(100 - 16.6667, 3);
+      // February: n.adj = 4, p.adj = 1.75/4, d.adj = 0.75/4, NPS.adj = 0.25, Var.adj/n.adj = (0.625 − 0.0625)/4 =
+      // 0.140625; January's is 0.709877/9 = 0.078875. z = (0.25 − 0.111111)/√0.219500 = 0.296 < 1.96.
+      expect(february).toMatchObject({ change_significant: false, low_sample: true });
     });
 
     it('February maps a 1–5 score of 5 to 10, a promoter', async () => {
@@ -131,11 +146,12 @@ describe('KPIs of a hand-built company (known answers)', () => {
     });
 
     it('by plan uses each account’s latest plan, whatever order the updates came in', async () => {
-      expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:enterprise')).toMatchObject({
-        n: 2,
-        value: 100,
-        ci95: [100, 100],
-      });
+      const enterprise = await point('nps', '2025-01-01', '?grain=month&segment=plan:enterprise');
+      expect(enterprise).toMatchObject({ n: 2, value: 100 });
+      // n.adj = 5, p.adj = 2.75/5 = 0.55, d.adj = 0.15, NPS.adj = 0.4, SE = √((0.7 − 0.16)/5) = 0.328634:
+      // 0.4 ± 0.644123 → −24.4122 … 104.41, kept within −100 … 100.
+      expect(enterprise!.ci95![0]).toBeCloseTo(-24.4122, 3);
+      expect(enterprise!.ci95![1]).toBe(100);
       expect(await point('nps', '2025-01-01', '?grain=month&segment=plan:pro')).toMatchObject({
         n: 1,
         value: 0,
@@ -158,6 +174,21 @@ describe('KPIs of a hand-built company (known answers)', () => {
       const quarter = await point('nps', '2025-01-01', '?grain=quarter');
       expect(quarter).toMatchObject({ n: 7, components: { promoters: 4, passives: 1, detractors: 2 } });
       expect(quarter!.value).toBeCloseTo(28.5714, 3);
+    });
+
+    it('rolling 90 days as of 1 April is 1 January … 31 March: the first quarter again, with no window before', async () => {
+      // 31 + 28 + 31 = 90 days. The window before (3 October … 31 December 2024) has no responses.
+      const { body } = await series('nps', '?grain=rolling_90d');
+      expect(body.points).toHaveLength(1);
+      expect(body.points[0]).toMatchObject({
+        period_start: '2025-01-01',
+        n: 7,
+        change: null,
+        complete: true,
+      });
+      expect(body.points[0].value).toBeCloseTo(28.5714, 3);
+      // Rolling 30 days (2 March … 31 March) has no NPS response at all: no point.
+      expect((await series('nps', '?grain=rolling_30d')).body.points).toEqual([]);
     });
   });
 
@@ -218,6 +249,36 @@ describe('KPIs of a hand-built company (known answers)', () => {
       expect(await point('logo_churn_rate', '2025-03-01')).toMatchObject({
         n: 2,
         value: 0,
+        components: { customers_at_start: 2, churned: 0 },
+      });
+    });
+
+    it('February against January: +50 points, not significant by the two-proportion test', async () => {
+      const february = await point('logo_churn_rate', '2025-02-01');
+      // January 0/4, February 2/4: pooled p = 2/8, SE = √(0.25 · 0.75 · (1/4 + 1/4)) = 0.306186, z = 0.5/0.306 = 1.633.
+      expect(february).toMatchObject({ change: 50, change_significant: false, low_sample: true });
+      // March 0/2 against February 2/4: pooled 2/6, SE = √(1/3 · 2/3 · (1/2 + 1/4)) = 0.408248, z = 1.22.
+      expect(await point('logo_churn_rate', '2025-03-01')).toMatchObject({
+        change: -50,
+        change_significant: false,
+      });
+      // December 0/1 against nothing before it (no customer at 1 November's start).
+      expect(await point('logo_churn_rate', '2024-12-01')).toMatchObject({
+        change: null,
+        change_significant: null,
+      });
+    });
+
+    it('rolling 30 days (Baremetrics): of acme and initech active on 2 March none left; the window before lost 2 of 4', async () => {
+      // Window 2 March … 1 April; the one before, 31 January … 2 March: acme, globex, initech and hooli active on
+      // 31 January, globex (15 February) and hooli (1 March) gone by 2 March.
+      const { body } = await series('logo_churn_rate', '?grain=rolling_30d');
+      expect(body.points).toHaveLength(1);
+      expect(body.points[0]).toMatchObject({
+        period_start: '2025-03-02',
+        n: 2,
+        value: 0,
+        change: -50,
         components: { customers_at_start: 2, churned: 0 },
       });
     });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbSqlEngine } from '../../lambdas/adapters/duckdb-sql-engine.js';
 import {
   ALL_QUERIES,
+  COMPARISON_COLUMNS,
   KPI_QUERIES,
   positionalValues,
   queriesDirectory,
@@ -104,12 +105,24 @@ describe('every query runs on DuckDB with Trino semantics', () => {
     expect(rows).toEqual([{ n: 12 }]);
   });
 
+  it('has normal_cdf, accurate in the tails too', async () => {
+    const [row] = await engine.query(
+      'SELECT normal_cdf(0e0, 1e0, 1.96e0) AS a, normal_cdf(10e0, 2e0, 6.08e0) AS b, normal_cdf(0e0, 1e0, -10e0) AS c',
+    );
+    // Φ(1.96) = 0.9750021048517795; Φ(−1.96) = 0.024997895148220435; Φ(−10) = 7.619853024160527e-24.
+    expect(row!.a).toBeCloseTo(0.9750021048517795, 8);
+    expect(row!.b).toBeCloseTo(0.024997895148220435, 8);
+    expect(Number(row!.c) / 7.619853024160527e-24).toBeCloseTo(1, 6);
+  });
+
   const values = {
     grain: 'month',
     period_from: '2025-01-01',
     as_of: '2025-06-01 00:00:00',
     first_dt: '2025-01-01',
     last_dt: '2025-05-31',
+    low_sample_min: 30,
+    horizon_days: 90,
   };
   it.each(ALL_QUERIES.filter((query) => query.kind !== 'view').map((query) => [query.id, query] as const))(
     '%s runs on an empty lake',
@@ -133,8 +146,21 @@ describe('every query runs on DuckDB with Trino semantics', () => {
         'value',
         'ci_low',
         'ci_high',
+        ...(query.compares ? COMPARISON_COLUMNS : []),
         ...query.components,
       ]);
     },
   );
+
+  it.each(
+    KPI_QUERIES.filter((query) => query.rolling).flatMap((query) =>
+      ['rolling_30d', 'rolling_90d'].map((grain) => [query.id, grain, query] as const),
+    ),
+  )('%s runs at grain %s', async (_, grain, query) => {
+    const rows = await engine.query(
+      renderSql(query, engine.database),
+      positionalValues(query, { ...values, grain }),
+    );
+    expect(rows).toEqual([]);
+  });
 });
