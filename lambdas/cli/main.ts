@@ -2,11 +2,18 @@ import { SettingsError } from '../config/settings.js';
 import { SourceOptionsError } from '../config/source-options.js';
 import { aggregateCommand } from './aggregate-command.js';
 import { type Command, UsageError } from './command.js';
+import { demoCommand } from './demo-command.js';
 import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
 import { startCommand } from './start-command.js';
 
-const COMMANDS: readonly Command[] = [startCommand, replayCommand, aggregateCommand, queryCommand];
+const COMMANDS: readonly Command[] = [
+  startCommand,
+  replayCommand,
+  aggregateCommand,
+  queryCommand,
+  demoCommand,
+];
 
 function overview(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);
