@@ -351,16 +351,12 @@ function accountHistory(
   let periodStart = account.signedUpAt;
   for (let month = 0; before(periodStart); month += 1) {
     const periodEnd = addMonths(periodStart, 1);
-    const within = () =>
-      new Date(
-        Math.floor(
-          (periodStart.getTime() + random.next() * (periodEnd.getTime() - periodStart.getTime())) / 1000,
-        ) * 1000,
-      );
+    const from = periodStart.getTime();
+    const span = periodEnd.getTime() - from;
     if (!active) {
       inactiveMonths += 1;
       if (inactiveMonths <= REACTIVATION.withinMonths && random.chance(REACTIVATION.monthlyChance)) {
-        const at = within();
+        const at = instantIn(random, from, span);
         if (before(at)) {
           // A returning customer: a new subscription, a fresh start on sentiment and no stale survey answers.
           active = true;
@@ -385,7 +381,7 @@ function accountHistory(
     for (let ticket = 0; ticket < ticketCount; ticket += 1) {
       const ticketId = tickets.next;
       tickets.next += 1;
-      const at = within();
+      const at = instantIn(random, from, span);
       const requester = contact(random.integer(0, Math.max(profile.npsContacts, 3) - 1));
       if (!before(at)) continue;
       if (random.chance(SURVEY_RATES.csatResponseRate)) {
@@ -411,7 +407,7 @@ function accountHistory(
     }
     if (month % SURVEY_RATES.npsEveryMonths === npsOffset) {
       for (let index = 0; index < profile.npsContacts; index += 1) {
-        const at = within();
+        const at = instantIn(random, from, span);
         if (random.chance(SURVEY_RATES.npsResponseRate) && before(at)) {
           survey('nps', at, npsScore(), contact(index), 'relationship');
         }
@@ -419,7 +415,7 @@ function accountHistory(
     }
 
     // Seats and plans move with how the account feels.
-    const moveAt = within();
+    const moveAt = instantIn(random, from, span);
     const mood = clamp(sentiment, -1.5, 1.5);
     const previous = { plan, seats, pricePerSeat: profile.pricePerSeat };
     const planIndex = PLANS.indexOf(plan);
@@ -446,7 +442,7 @@ function accountHistory(
 
     const hazard = profile.baseMonthlyChurn * npsMultiplier(lastNps) * cesMultiplier(lastCes);
     if (random.chance(hazard)) {
-      const noticeAt = within();
+      const noticeAt = instantIn(random, from, span);
       if (before(noticeAt)) {
         // Notice is given during the month; service runs to the end of the paid month.
         events.push(subscriptionEvent('canceled', noticeAt, { effectiveAt: periodEnd }));
@@ -476,6 +472,11 @@ function npsMultiplier(score: number | undefined): number {
 
 function cesMultiplier(score: number | undefined): number {
   return score === undefined ? 1 : CHURN_MULTIPLIERS.ces[effortCategory(score)];
+}
+
+/** A whole second in [from, from + span). */
+function instantIn(random: SeededRandom, from: number, span: number): Date {
+  return new Date(Math.floor((from + random.next() * span) / 1000) * 1000);
 }
 
 function clamp(value: number, min: number, max: number): number {
