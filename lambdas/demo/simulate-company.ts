@@ -66,7 +66,14 @@ export function simulateCompany(options: SimulationOptions): SimulatedCompany {
   );
   const events: SimulatedEvent[] = [];
   const tickets = { next: FIRST_TICKET_ID };
-  for (const account of accounts) events.push(...accountHistory(random, account, end, tickets));
+  // Every history runs to the end of the current month and is cut at now afterwards, so the random draws do not
+  // depend on the time of day: a later run in the same month sees the same company, further along.
+  const horizon = addMonths(startOfMonth(end), 1);
+  for (const account of accounts) {
+    for (const event of accountHistory(random, account, horizon, tickets)) {
+      if (event.at.getTime() < end.getTime()) events.push(event);
+    }
+  }
   events.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { options, start, accounts, events };
 }
@@ -237,11 +244,10 @@ const COMMENTS = {
 function accountHistory(
   random: SeededRandom,
   account: SimulatedAccount,
-  end: Date,
+  horizon: Date,
   tickets: { next: number },
 ): SimulatedEvent[] {
   const events: SimulatedEvent[] = [];
-  const before = (at: Date) => at.getTime() < end.getTime();
   let sequence = 0;
   const nextId = (kind: string) => {
     sequence += 1;
@@ -317,7 +323,6 @@ function accountHistory(
     touchpoint: SurveyAnswer['touchpoint'],
     ticketId?: number,
   ) => {
-    if (!before(at)) return;
     const mood = kind === 'nps' ? score - 6.5 : kind === 'ces' ? score - 4 : score - 3;
     const pool = mood > 1.5 ? COMMENTS.good : mood < 0 ? COMMENTS.bad : COMMENTS.neutral;
     const answer: SurveyAnswer = {
@@ -349,22 +354,19 @@ function accountHistory(
   let active = true;
   let inactiveMonths = 0;
   let periodStart = account.signedUpAt;
-  for (let month = 0; before(periodStart); month += 1) {
+  for (let month = 0; periodStart.getTime() < horizon.getTime(); month += 1) {
     const periodEnd = addMonths(periodStart, 1);
     const from = periodStart.getTime();
     const span = periodEnd.getTime() - from;
     if (!active) {
       inactiveMonths += 1;
       if (inactiveMonths <= REACTIVATION.withinMonths && random.chance(REACTIVATION.monthlyChance)) {
-        const at = instantIn(random, from, span);
-        if (before(at)) {
-          // A returning customer: a new subscription, a fresh start on sentiment and no stale survey answers.
-          active = true;
-          sentiment = baseline + 0.5;
-          lastNps = undefined;
-          lastCes = undefined;
-          startSubscription(at);
-        }
+        // A returning customer: a new subscription, a fresh start on sentiment and no stale survey answers.
+        active = true;
+        sentiment = baseline + 0.5;
+        lastNps = undefined;
+        lastCes = undefined;
+        startSubscription(instantIn(random, from, span));
       }
       periodStart = periodEnd;
       continue;
@@ -374,7 +376,7 @@ function accountHistory(
       SENTIMENT_DRIFT.reversion * (baseline - sentiment) + random.normal(0, SENTIMENT_DRIFT.deviation);
     const profile = PLAN_PROFILES[plan];
 
-    if (month === 0 && onboardingAnswers && before(onboarding)) {
+    if (month === 0 && onboardingAnswers) {
       survey('ces', onboarding, cesScore(), contact(0), 'onboarding');
     }
     const ticketCount = random.poisson(profile.ticketsPerMonth * (1 + 0.4 * Math.max(0, -sentiment)));
@@ -383,7 +385,6 @@ function accountHistory(
       tickets.next += 1;
       const at = instantIn(random, from, span);
       const requester = contact(random.integer(0, Math.max(profile.npsContacts, 3) - 1));
-      if (!before(at)) continue;
       if (random.chance(SURVEY_RATES.csatResponseRate)) {
         survey(
           'csat',
@@ -408,7 +409,7 @@ function accountHistory(
     if (month % SURVEY_RATES.npsEveryMonths === npsOffset) {
       for (let index = 0; index < profile.npsContacts; index += 1) {
         const at = instantIn(random, from, span);
-        if (random.chance(SURVEY_RATES.npsResponseRate) && before(at)) {
+        if (random.chance(SURVEY_RATES.npsResponseRate)) {
           survey('nps', at, npsScore(), contact(index), 'relationship');
         }
       }
@@ -430,25 +431,19 @@ function accountHistory(
     } else if (seats > 1 && random.chance(EXPANSION_RATES.seatContraction * Math.max(0, 1 - 0.8 * mood))) {
       seats -= Math.max(1, Math.round(seats * (0.1 + 0.2 * random.next())));
     }
-    if ((plan !== previous.plan || seats !== previous.seats) && before(moveAt)) {
+    if (plan !== previous.plan || seats !== previous.seats) {
       if (plan !== previous.plan) {
         events.push({ kind: 'account', id: nextId('acc'), at: moveAt, accountId: account.id, account, plan });
       }
       events.push(subscriptionEvent('changed', new Date(moveAt.getTime() + MINUTE), { previous }));
-    } else {
-      plan = previous.plan;
-      seats = previous.seats;
     }
 
     const hazard = profile.baseMonthlyChurn * npsMultiplier(lastNps) * cesMultiplier(lastCes);
     if (random.chance(hazard)) {
-      const noticeAt = instantIn(random, from, span);
-      if (before(noticeAt)) {
-        // Notice is given during the month; service runs to the end of the paid month.
-        events.push(subscriptionEvent('canceled', noticeAt, { effectiveAt: periodEnd }));
-        active = false;
-        inactiveMonths = 0;
-      }
+      // Notice is given during the month; service runs to the end of the paid month.
+      events.push(subscriptionEvent('canceled', instantIn(random, from, span), { effectiveAt: periodEnd }));
+      active = false;
+      inactiveMonths = 0;
     }
     periodStart = periodEnd;
   }

@@ -22,6 +22,20 @@ describe('the simulated company', () => {
     expect(JSON.stringify(other.events)).not.toBe(JSON.stringify(company.events));
   });
 
+  it('only moves on later in the same month: the months before stay exactly the same', () => {
+    const later = simulateCompany({
+      seed: '42',
+      accounts: 1000,
+      months: 24,
+      now: new Date('2025-06-28T18:00:00Z'),
+    });
+    const beforeJune = (events: readonly SimulatedEvent[]) =>
+      JSON.stringify(events.filter((event) => event.at < new Date('2025-06-01T00:00:00Z')));
+    expect(beforeJune(later.events)).toBe(beforeJune(company.events));
+    expect(later.events.length).toBeGreaterThan(company.events.length);
+    expect(later.accounts.length).toBe(1000);
+  });
+
   it('has at least 1,000 accounts, all signed up inside the window, more of them as the company grows', () => {
     const start = Date.parse('2023-07-01T00:00:00Z');
     expect(company.start.toISOString()).toBe('2023-07-01T00:00:00.000Z');
