@@ -31,9 +31,9 @@ export function localHome(root: string): LocalHome {
   };
 }
 
-type SecretsFile = Record<string, string>;
+export type SecretsFile = Record<string, string>;
 
-async function readSecretsFile(home: LocalHome): Promise<SecretsFile> {
+export async function readSecretsFile(home: LocalHome): Promise<SecretsFile> {
   try {
     return JSON.parse(await readFile(home.secretsFile, 'utf8')) as SecretsFile;
   } catch (error) {

@@ -77,7 +77,7 @@ describe('the cs-pulse CLI', () => {
       });
       expect(query.code).toBe(0);
       expect(query.out.split('\n')[0]).toBe(
-        'period_start,segment_key,segment_value,n,value,ci_low,ci_high,promoters,passives,detractors',
+        'period_start,segment_key,segment_value,n,value,ci_low,ci_high,change,change_significant,low_sample,promoters,passives,detractors',
       );
       expect(query.out.split('\n')).toHaveLength(2);
       const unknownParameter = await cli(['query', 'nps', '--param', 'colour=blue'], { CS_PULSE_HOME: home });
