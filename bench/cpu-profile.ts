@@ -23,13 +23,20 @@ export interface ProfileSummary {
   readonly topFunctions: readonly { name: string; ms: number; share: number }[];
 }
 
-/** Summarizes every `.cpuprofile` a `node --cpu-prof` run left in a folder: where the process spent its CPU. */
+/**
+ * Summarizes the main thread's `.cpuprofile` from a `node --cpu-prof` run: where the process spent its CPU. Other
+ * threads (tsx's module loader runs in one) leave their own, nearly idle, profiles; the busiest one is the server.
+ */
 export async function summarizeCpuProfiles(folder: string, top = 15): Promise<ProfileSummary> {
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let totalMs = 0;
+  const profiles: CpuProfile[] = [];
   for (const name of (await readdir(folder)).filter((file) => file.endsWith('.cpuprofile'))) {
-    const profile = JSON.parse(await readFile(path.join(folder, name), 'utf8')) as CpuProfile;
+    profiles.push(JSON.parse(await readFile(path.join(folder, name), 'utf8')) as CpuProfile);
+  }
+  const busiest = profiles.sort((a, b) => busyShare(b) - busyShare(a))[0];
+  for (const profile of busiest ? [busiest] : []) {
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
     profile.samples.forEach((nodeId, index) => {
       const ms = (profile.timeDeltas[index] ?? 0) / 1000;
@@ -55,6 +62,14 @@ export async function summarizeCpuProfiles(folder: string, top = 15): Promise<Pr
       .slice(0, top)
       .map(({ key, ms, share }) => ({ name: key, ms, share })),
   };
+}
+
+function busyShare(profile: CpuProfile): number {
+  const idle = new Set(
+    profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id),
+  );
+  const busy = profile.samples.filter((nodeId) => !idle.has(nodeId)).length;
+  return profile.samples.length === 0 ? 0 : busy / profile.samples.length;
 }
 
 function areaOf(url: string, functionName: string): string {
