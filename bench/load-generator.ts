@@ -71,6 +71,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   let next = 0;
   let completed = 0;
   let events = 0;
+  await new Promise((resolve) => process.send!({ measuring: 'start' }, resolve));
   const start = performance.now();
   const deadline = start + job.durationMs;
   await Promise.all(
@@ -93,6 +94,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     }),
   );
   const elapsedMs = performance.now() - start;
+  await new Promise((resolve) => process.send!({ measuring: 'end' }, resolve));
   agent.destroy();
 
   const sorted = latencies.subarray(0, completed).sort();

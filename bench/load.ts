@@ -33,18 +33,24 @@ export interface LoadResult {
   readonly warmupRequests: number;
 }
 
+export interface LoadHooks {
+  /** Called when the warm-up is over and the measured requests begin, and again when they end. */
+  readonly onMeasuring?: (phase: 'start' | 'end') => void;
+}
+
 /**
  * Runs one job in a fresh load generator process, so the client's CPU is never the server's event loop and both
  * servers meet exactly the same client.
  */
-export function runLoad(job: LoadJob): Promise<LoadResult> {
+export function runLoad(job: LoadJob, hooks: LoadHooks = {}): Promise<LoadResult> {
   const child = fork(fileURLToPath(new URL('./load-generator.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
     let result: LoadResult | undefined;
-    child.on('message', (message: { result?: LoadResult; error?: string }) => {
+    child.on('message', (message: { result?: LoadResult; error?: string; measuring?: 'start' | 'end' }) => {
+      if (message.measuring) hooks.onMeasuring?.(message.measuring);
       if (message.error) reject(new Error(`load generator failed: ${message.error}`));
       result = message.result;
     });
