@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../test/support/server-process.js';
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
   const write = values['no-write'] ? false : (values.write ?? !values.quick);
   const machine = describeMachine();
   const startedAt = new Date();
+  const loadBefore = os.loadavg()[0]!;
   console.log(
     `cs-pulse bench${values.quick ? ' (quick)' : ''} on ${machine.cpu}, ${machine.cores} cores, node ${machine.node}`,
   );
@@ -63,9 +65,12 @@ async function main(): Promise<number> {
     results.push({ section, result });
   }
 
+  // Other programs on the machine move the numbers: the load average says how much there was.
+  const load = { before: loadBefore, after: os.loadavg()[0]! };
+  console.log(`\nload average (1 min): ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after`);
   if (write) {
     const file = path.join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
-    await writeFile(file, markdownReport(results, machine, startedAt, values.quick));
+    await writeFile(file, markdownReport(results, machine, startedAt, load, values.quick));
     console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
   }
   return 0;
@@ -75,6 +80,7 @@ function markdownReport(
   results: readonly { section: BenchSection; result: SectionResult }[],
   machine: Machine,
   startedAt: Date,
+  load: { before: number; after: number },
   quick: boolean,
 ): string {
   const parts = [
@@ -88,6 +94,7 @@ function markdownReport(
     `- Memory: ${machine.memoryGiB} GiB`,
     `- OS: ${machine.os}`,
     `- Node.js: ${machine.node}`,
+    `- Load average (1 min) before and after the run: ${load.before.toFixed(1)} and ${load.after.toFixed(1)} on ${machine.cores} cores${load.before > machine.cores / 2 || load.after > machine.cores / 2 ? ': other programs were competing for the machine, so treat the numbers as a lower bound' : ''}`,
     '',
     '## How to reproduce',
     '',
