@@ -90,8 +90,12 @@ export class DuckDbSqlEngine implements SqlEngine {
     // In dependency order: a view re-pointed at its snapshot feeds the snapshots of the views built on it.
     for (const view of views) {
       const snapshot = `${this.database}.snapshot_${view}`;
-      await this.connection.run(`CREATE OR REPLACE TABLE ${snapshot} AS SELECT * FROM ${this.database}.${view}`);
-      await this.connection.run(`CREATE OR REPLACE VIEW ${this.database}.${view} AS SELECT * FROM ${snapshot}`);
+      await this.connection.run(
+        `CREATE OR REPLACE TABLE ${snapshot} AS SELECT * FROM ${this.database}.${view}`,
+      );
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${this.database}.${view} AS SELECT * FROM ${snapshot}`,
+      );
     }
   }
 
