@@ -46,6 +46,8 @@ export interface QueryTiming {
   /** Null when it was interrupted at the timeout. */
   readonly milliseconds: number | null;
   readonly rows: number | null;
+  /** The join operators of DuckDB's physical plan, by name (HASH_JOIN, BLOCKWISE_NL_JOIN…), from EXPLAIN. */
+  readonly joins: Readonly<Record<string, number>>;
 }
 
 export interface QueriesResult {
@@ -225,18 +227,22 @@ async function queries(lakeRoot: string, timeoutMs: number): Promise<QueriesResu
     };
     const timings: QueryTiming[] = [];
     for (const query of [...KPI_QUERIES, ...ANALYSIS_QUERIES]) {
+      const sql = renderSql(query, engine.database);
+      const parameters = positionalValues(query, values);
+      const joins = joinsOf(await engine.query(`EXPLAIN (FORMAT json) ${sql}`, parameters));
       const queryStart = performance.now();
       emit('BEGIN', { name: query.id });
       // DuckDB stops a running statement when its connection is interrupted; the connection stays usable.
       const timer = setTimeout(() => connectionOf(engine).interrupt(), timeoutMs);
       let timing: QueryTiming;
       try {
-        const rows = await engine.query(renderSql(query, engine.database), positionalValues(query, values));
+        const rows = await engine.query(sql, parameters);
         timing = {
           id: query.id,
           kind: query.kind === 'kpi' ? 'kpi' : 'analysis',
           milliseconds: performance.now() - queryStart,
           rows: rows.length,
+          joins,
         };
       } catch (error) {
         if (!/interrupt/i.test(String(error))) throw error;
@@ -245,6 +251,7 @@ async function queries(lakeRoot: string, timeoutMs: number): Promise<QueriesResu
           kind: query.kind === 'kpi' ? 'kpi' : 'analysis',
           milliseconds: null,
           rows: null,
+          joins,
         };
       } finally {
         clearTimeout(timer);
@@ -269,6 +276,17 @@ async function queries(lakeRoot: string, timeoutMs: number): Promise<QueriesResu
  */
 function connectionOf(engine: DuckDbSqlEngine): DuckDBConnection {
   return (engine as unknown as { connection: DuckDBConnection }).connection;
+}
+
+/** Counts the join operators in an `EXPLAIN (FORMAT json)` answer. */
+function joinsOf(rows: readonly Record<string, unknown>[]): Record<string, number> {
+  const joins: Record<string, number> = {};
+  for (const row of rows) {
+    for (const match of String(row.explain_value).matchAll(/"name":\s*"([A-Z_]*(?:JOIN|PRODUCT))"/g)) {
+      joins[match[1]!] = (joins[match[1]!] ?? 0) + 1;
+    }
+  }
+  return joins;
 }
 
 function isoDate(at: Date): string {
