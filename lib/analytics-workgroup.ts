@@ -1,14 +1,19 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  type CfnBucket,
   type IBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { type RegisteredQuery, renderSql } from '../queries/registry.js';
+
+/** Where in the results bucket the workgroup puts query results. */
+const RESULTS_PREFIX = 'results/';
 
 export interface AnalyticsWorkgroupProps {
   /** The workgroup name. */
@@ -76,7 +81,7 @@ export class AnalyticsWorkgroup extends Construct {
         bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          outputLocation: `s3://${this.resultsBucket.bucketName}/${RESULTS_PREFIX}`,
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
         },
       },
@@ -92,8 +97,23 @@ export class AnalyticsWorkgroup extends Construct {
       queryString: options.queryString,
       workGroup: this.workGroupName,
     });
-    query.addDependency(this.workGroup);
+    query.addResourceDependency(this.workGroup);
     return query;
+  }
+
+  /**
+   * Saves each query of queries/ as a named query, its `{{database}}` filled in, named `<kind>/<id>` so analysts find
+   * them grouped in the console: the views as the CREATE VIEW statements the aggregation runs, the KPI, analysis and
+   * compaction SELECTs with their `?` parameters, listed in the description.
+   */
+  addRegisteredQueries(queries: readonly RegisteredQuery[]): CfnNamedQuery[] {
+    return queries.map((query) =>
+      this.addNamedQuery(`Query-${query.kind}-${query.id}`, {
+        name: `${query.kind}/${query.id}`,
+        description: namedQueryDescription(query),
+        queryString: renderSql(query, this.databaseName),
+      }),
+    );
   }
 
   /**
@@ -119,6 +139,39 @@ export class AnalyticsWorkgroup extends Construct {
         ],
       }),
     );
-    this.resultsBucket.grantReadWrite(grantee);
+    // Athena writes each result (and reads it back for GetQueryResults) with the caller's credentials, under the
+    // workgroup's enforced output location.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [this.resultsBucket.bucketArn],
+      }),
+    );
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      const results = this.resultsBucket.node.defaultChild as CfnBucket;
+      Validations.of(grantee.grantPrincipal).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(results)}.Arn>/${RESULTS_PREFIX}*]`,
+        reason:
+          'Athena names each result object after its query id; the grant covers the results/ prefix of the ' +
+          'workgroup results bucket only.',
+      });
+    }
   }
+}
+
+/** Athena keeps at most 1024 characters of a named query's description. */
+const DESCRIPTION_LIMIT = 1024;
+
+function namedQueryDescription(query: RegisteredQuery): string {
+  const parameters = query.parameters.length
+    ? ` Parameters, in order: ${query.parameters.map((parameter) => parameter.name).join(', ')}.`
+    : '';
+  const text = `${query.title}. ${query.description}${parameters}`;
+  return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
 }

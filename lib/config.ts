@@ -123,8 +123,42 @@ export const csPulseConfigSchema = z
       .default(10 * 1024 * MIB)
       .describe('Largest number of bytes one Athena query may scan before it is cancelled.'),
     aggregationSchedule: scheduleExpression
-      .default('rate(15 minutes)')
-      .describe('How often the KPI aggregation runs.'),
+      .default('rate(1 hour)')
+      .describe('How often the incremental KPI aggregation runs.'),
+    backfillSchedule: scheduleExpression
+      .default('cron(30 2 * * ? *)')
+      .describe('When the daily backfill of recent KPI periods runs (UTC).'),
+    backfillDays: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(400)
+      .default(3)
+      .describe('The backfill recomputes the periods of lake data written in this many past days.'),
+    compactionSchedule: scheduleExpression
+      .default('cron(15 0 * * ? *)')
+      .describe('When the compaction of closed days into Parquet runs (UTC).'),
+    compactionMaxDays: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(30)
+      .describe('Days of each table one compaction run folds in at most (a backlog takes several runs).'),
+    lowSampleMin: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(30)
+      .describe('KPI periods with fewer responses (customers, for churn) than this are flagged low_sample.'),
+    churnHorizonDays: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(90)
+      .describe(
+        'Churn drivers: an account churned after a survey response when it left within this many days.',
+      ),
     alarmEmail: z.email().optional().describe('Address subscribed to the alarm topic (confirm the e-mail).'),
     apiAuth: z
       .enum(['iam', 'jwt'])

@@ -1,12 +1,16 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { WEBHOOK_SOURCES } from '../lambdas/sources/registry.js';
+import { ALL_QUERIES } from '../queries/registry.js';
 import { AnalyticsWorkgroup } from './analytics-workgroup.js';
 import type { CsPulseConfig } from './config.js';
 import { DataLake } from './data-lake.js';
 import { PublicHttpApi } from './http-api.js';
+import { KpiAggregation } from './kpi-aggregation.js';
 import { KpiStore } from './kpi-store.js';
+import { LakeCompaction } from './lake-compaction.js';
 import { Operations } from './operations.js';
+import { ReadApi } from './read-api.js';
 import { lakeTables } from './tables/lake-tables.js';
 import { WebhookIngest } from './webhook-ingest.js';
 import { WebhookSecrets } from './webhook-secrets.js';
@@ -24,6 +28,9 @@ export class CsPulseStack extends Stack {
   readonly api: PublicHttpApi;
   readonly ingest: WebhookIngest;
   readonly workgroup: AnalyticsWorkgroup;
+  readonly aggregation: KpiAggregation;
+  readonly compaction: LakeCompaction;
+  readonly readApi: ReadApi;
   readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: CsPulseStackProps) {
@@ -67,6 +74,37 @@ export class CsPulseStack extends Stack {
       accessLogsBucket: this.lake.accessLogsBucket,
       removalPolicy,
     });
+    this.workgroup.addRegisteredQueries(ALL_QUERIES);
+    this.aggregation = new KpiAggregation(this, 'Aggregation', {
+      lake: this.lake,
+      workgroup: this.workgroup,
+      kpiStore: this.kpiStore,
+      schedule: config.aggregationSchedule,
+      backfillSchedule: config.backfillSchedule,
+      backfillDays: config.backfillDays,
+      lowSampleMin: config.lowSampleMin,
+      churnHorizonDays: config.churnHorizonDays,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
+    });
+    this.compaction = new LakeCompaction(this, 'Compaction', {
+      lake: this.lake,
+      workgroup: this.workgroup,
+      schedule: config.compactionSchedule,
+      maxDaysPerTable: config.compactionMaxDays,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
+    });
+    this.readApi = new ReadApi(this, 'ReadApi', {
+      api: this.api,
+      kpiStore: this.kpiStore,
+      auth:
+        config.apiAuth === 'jwt'
+          ? { kind: 'jwt', issuer: config.jwtIssuer!, audience: config.jwtAudience! }
+          : { kind: 'iam' },
+      logRetentionDays: config.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+    });
     this.operations = new Operations(this, 'Operations', {
       api: this.api,
       ingest: this.ingest,
@@ -78,6 +116,21 @@ export class CsPulseStack extends Stack {
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
       dashboardName: `cs-pulse-${config.stage}`,
       removalPolicy,
+    });
+    this.operations.monitorFunction('Aggregation', this.aggregation.function);
+    this.operations.monitorDeadLetters('Aggregation', this.aggregation.deadLetterQueue);
+    this.operations.monitorFunction('Compaction', this.compaction.function);
+    this.operations.monitorDeadLetters('Compaction', this.compaction.deadLetterQueue);
+    for (const [routeId, fn] of this.readApi.functions)
+      this.operations.monitorFunction(`ReadApi${routeId}`, fn);
+    new CfnOutput(this, 'AggregationFunctionName', {
+      value: this.aggregation.function.functionName,
+      description:
+        'Run an aggregation now: aws lambda invoke --function-name <this> --payload {"mode":"full"}',
+    });
+    new CfnOutput(this, 'CompactionFunctionName', {
+      value: this.compaction.function.functionName,
+      description: 'Run the compaction now: aws lambda invoke --function-name <this> --payload {}',
     });
   }
 }

@@ -11,7 +11,7 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RAW_PREFIX, TABLES_PREFIX } from '../lambdas/lake/layout.js';
+import { COMPACTED_PREFIX, RAW_PREFIX, TABLES_PREFIX } from '../lambdas/lake/layout.js';
 import type { LakeTableDefinition, TableFormat } from './tables/table-definition.js';
 
 export interface DataLakeProps {
@@ -46,6 +46,8 @@ export class DataLake extends Construct {
   /** The Glue tables, by table name. */
   readonly tables: ReadonlyMap<string, CfnTable>;
   private readonly database: CfnDatabase;
+  /** The cdk-nag acknowledgements made by grantPrefixes, by role path and rule, so none is made twice. */
+  private readonly acknowledged = new Set<string>();
   private readonly projectionStartDate: string;
 
   constructor(scope: Construct, id: string, props: DataLakeProps) {
@@ -173,7 +175,120 @@ export class DataLake extends Construct {
       }),
     );
   }
+  /**
+   * Lets a function query the normalized tables through Athena with its own credentials, as Athena reads with the
+   * caller's: the objects under tables/ and compacted/ (never raw/), the listing of those prefixes, and the Glue
+   * metadata of the database, of every table and of the named views.
+   */
+  grantTableQueries(grantee: IGrantable, viewNames: readonly string[]): void {
+    const prefixes = [TABLES_PREFIX, COMPACTED_PREFIX];
+    this.grantPrefixes(grantee, ['s3:GetObject'], prefixes);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [
+          'glue:GetDatabase',
+          'glue:GetTable',
+          'glue:GetTables',
+          'glue:GetPartition',
+          'glue:GetPartitions',
+        ],
+        resources: [
+          this.glueArn('catalog'),
+          this.glueArn('database', this.databaseName),
+          ...[...this.tables.keys(), ...viewNames].map((name) =>
+            this.glueArn('table', `${this.databaseName}/${name}`),
+          ),
+        ],
+      }),
+    );
+  }
+
+  /** Lets a function run CREATE OR REPLACE VIEW for these views (Athena keeps views as Glue tables), and no others. */
+  grantViewDefinitions(grantee: IGrantable, viewNames: readonly string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['glue:CreateTable', 'glue:UpdateTable'],
+        resources: [
+          this.glueArn('catalog'),
+          this.glueArn('database', this.databaseName),
+          ...viewNames.map((name) => this.glueArn('table', `${this.databaseName}/${name}`)),
+        ],
+      }),
+    );
+  }
+
+  /**
+   * Lets the compaction job write the Parquet copies (Athena's INSERT INTO writes with the caller's credentials) and
+   * delete the JSON files it copied. Nothing under raw/ can be written or deleted.
+   */
+  grantCompaction(grantee: IGrantable, compactedTableNames: readonly string[]): void {
+    this.grantPrefixes(
+      grantee,
+      ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      [COMPACTED_PREFIX],
+    );
+    this.grantPrefixes(grantee, ['s3:DeleteObject'], [TABLES_PREFIX]);
+    // Athena may register the partitions an INSERT INTO writes; its documentation does not say whether it does for
+    // tables with partition projection, so this is allowed on the compacted tables only.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['glue:BatchCreatePartition', 'glue:CreatePartition'],
+        resources: [
+          this.glueArn('catalog'),
+          this.glueArn('database', this.databaseName),
+          ...compactedTableNames.map((name) => this.glueArn('table', `${this.databaseName}/${name}`)),
+        ],
+      }),
+    );
+  }
+
+  private glueArn(resource: string, name?: string): string {
+    return Stack.of(this).formatArn({ service: 'glue', resource, ...(name ? { resourceName: name } : {}) });
+  }
+
+  /**
+   * Object actions under key prefixes. Keys are not known in advance (one per delivery, or named by Athena), so a
+   * prefix wildcard is the narrowest grant there is; each is acknowledged to cdk-nag once per role and prefix.
+   */
+  private grantPrefixes(grantee: IGrantable, actions: string[], prefixes: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions,
+        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
+    if (!Construct.isConstruct(grantee.grantPrincipal)) return;
+    const principal = grantee.grantPrincipal;
+    const bucketArn = nagReference(this.bucket.node.defaultChild as CfnBucket, 'Arn');
+    for (const prefix of prefixes) {
+      const id = `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`;
+      if (this.acknowledged.has(`${principal.node.path} ${id}`)) continue;
+      this.acknowledged.add(`${principal.node.path} ${id}`);
+      Validations.of(principal).acknowledge({
+        id,
+        reason: `Object grants under ${prefix} only: it holds ${PREFIX_CONTENTS[prefix]}, keys not known in advance.`,
+      });
+    }
+  }
 }
+
+/** What each prefix holds, for the reasons of the acknowledged wildcard grants. */
+const PREFIX_CONTENTS: Readonly<Record<string, string>> = {
+  [TABLES_PREFIX]: 'one JSON-lines object per delivery and table',
+  [COMPACTED_PREFIX]: 'the Parquet files of compacted days, named by Athena',
+};
 
 /** How cdk-nag names an attribute of a resource in its findings: `<LogicalId.Attribute>`. */
 function nagReference(resource: CfnResource, attribute: string): string {

@@ -44,8 +44,8 @@ export interface CsPulseFunctionProps {
   /** What happens to the log group when the function is removed. @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
   /**
-   * Files copied beside the bundle (destination name relative to the bundle → source path relative to the
-   * repository root), e.g. the mapping config. @default none
+   * Files copied beside the bundle (destination path relative to the bundle, folders created as needed → source path
+   * relative to the repository root), e.g. the mapping config or the SQL of queries/. @default none
    */
   readonly extraFiles?: Readonly<Record<string, string>>;
 }
@@ -112,10 +112,10 @@ export class CsPulseFunction extends NodejsFunction {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_inputDir, outputDir) =>
-            copyCommands.map(
-              ({ destination, source }) =>
-                `cp ${shellQuote(source)} ${shellQuote(path.join(outputDir, destination))}`,
-            ),
+            copyCommands.map(({ destination, source }) => {
+              const target = path.join(outputDir, destination);
+              return `mkdir -p ${shellQuote(path.dirname(target))} && cp ${shellQuote(source)} ${shellQuote(target)}`;
+            }),
         },
       },
     });

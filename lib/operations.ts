@@ -15,6 +15,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AnalyticsWorkgroup } from './analytics-workgroup.js';
 import type { DataLake } from './data-lake.js';
@@ -141,7 +142,22 @@ export class Operations extends Construct {
     );
   }
 
-  /** An alarm that fires when the metric's 5-minute sum reaches 1, and tells the topic when it fires and clears. */
+  /**
+   * Alarms as soon as a dead-letter queue holds a message: a scheduled job failed every retry (or could not even be
+   * invoked), and the message says which one and why.
+   */
+  monitorDeadLetters(label: string, queue: IQueue): void {
+    const depth = queue.metricApproximateNumberOfMessagesVisible({
+      period: FIVE_MINUTES,
+      statistic: Stats.MAXIMUM,
+    });
+    this.addAlarm(`${label}DeadLetters`, depth, {
+      description: `The ${label} job failed after its retries: see the message in its dead-letter queue.`,
+    });
+    this.dashboard.addWidgets(graph(`${label} dead letters`, [depth]));
+  }
+
+  /** An alarm that fires when the metric reaches the threshold (1), and tells the topic when it fires and clears. */
   addAlarm(alarmId: string, metric: IMetric, options: { description: string; threshold?: number }): Alarm {
     const alarm = new Alarm(this, alarmId, {
       metric,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LakeTable } from '../lambdas/lake/layout.js';
 
 /**
  * Every SQL statement cs-pulse runs, one `.sql` file each, in Athena (Trino engine v3) SQL. The same files run on
@@ -15,7 +16,7 @@ export interface QueryParameter {
   readonly description: string;
 }
 
-export type QueryKind = 'view' | 'kpi' | 'analysis';
+export type QueryKind = 'view' | 'kpi' | 'analysis' | 'compaction';
 
 export interface RegisteredQuery {
   readonly id: string;
@@ -95,7 +96,24 @@ const horizonDays: QueryParameter = {
 };
 const surveyKpiParameters = [grain, periodFrom, asOf, lowSampleMin, firstDt, lastDt];
 
+/** The union of a table's compacted days and its fresh JSON rows, which every other view reads instead of the table. */
+function unionView(table: LakeTable, rows: string): RegisteredQuery {
+  return {
+    id: `all_${table}`,
+    kind: 'view',
+    file: `views/all_${table}.sql`,
+    title: `All ${rows}`,
+    description: `Every ${rows.replace(/s$/, '')} row: the compacted Parquet days and the fresh JSON rows.`,
+    parameters: [],
+  };
+}
+
+/** In dependency order: each view reads only tables and the views before it. */
 export const VIEWS: readonly RegisteredQuery[] = [
+  unionView('accounts', 'accounts'),
+  unionView('account_attributes', 'account attributes'),
+  unionView('subscriptions', 'subscription events'),
+  unionView('survey_responses', 'survey responses'),
   {
     id: 'unique_survey_responses',
     kind: 'view',
@@ -355,6 +373,38 @@ export const ANALYSIS_QUERIES: readonly RegisteredQuery[] = [
   },
 ];
 
+/** A compaction statement: the rows of one closed day of a lake table that its Parquet copy does not hold yet. */
+export interface CompactionQuery extends RegisteredQuery {
+  readonly kind: 'compaction';
+  readonly table: LakeTable;
+}
+
+const compactedDay: QueryParameter = {
+  name: 'dt',
+  type: 'varchar',
+  description: 'the closed day (dt partition, YYYY-MM-DD) to compact',
+};
+
+function compactionQuery(table: LakeTable): CompactionQuery {
+  return {
+    id: `compact_${table}`,
+    kind: 'compaction',
+    table,
+    file: `compaction/${table}.sql`,
+    title: `Compaction of ${table}`,
+    description: `The rows of one day of ${table} that ${table}_compacted lacks: what the compaction job appends.`,
+    // The same day bounds both sides of the EXCEPT.
+    parameters: [compactedDay, compactedDay],
+  };
+}
+
+export const COMPACTION_QUERIES: readonly CompactionQuery[] = [
+  compactionQuery('accounts'),
+  compactionQuery('account_attributes'),
+  compactionQuery('subscriptions'),
+  compactionQuery('survey_responses'),
+];
+
 /** The cohort tables the aggregation stores and GET /v1/cohorts/{kind} serves, by kind. */
 export const COHORT_KINDS = ['logo', 'revenue'] as const;
 export type CohortKind = (typeof COHORT_KINDS)[number];
@@ -363,7 +413,12 @@ export const COHORT_QUERY_IDS: Readonly<Record<CohortKind, string>> = {
   revenue: 'revenue_cohort_retention',
 };
 
-export const ALL_QUERIES: readonly RegisteredQuery[] = [...VIEWS, ...KPI_QUERIES, ...ANALYSIS_QUERIES];
+export const ALL_QUERIES: readonly RegisteredQuery[] = [
+  ...VIEWS,
+  ...KPI_QUERIES,
+  ...ANALYSIS_QUERIES,
+  ...COMPACTION_QUERIES,
+];
 
 /** Where the .sql files are: beside this module, or CS_PULSE_QUERIES_DIR where a bundle copied them. */
 export function queriesDirectory(): string {

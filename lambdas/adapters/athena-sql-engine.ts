@@ -7,6 +7,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { compactedTableName, type LakeTable } from '../lake/layout.js';
 import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
 
 export interface AthenaSqlEngineOptions {
@@ -85,6 +86,20 @@ export class AthenaSqlEngine implements SqlEngine {
     if (!id) throw new Error('Athena returned no query execution id');
     await this.waitForSuccess(id);
     return this.readResults(id);
+  }
+
+  async appendCompacted(
+    table: LakeTable,
+    select: string,
+    parameters: readonly SqlValue[],
+  ): Promise<number | undefined> {
+    // Athena writes the Parquet files itself, under the Glue table's location, with the caller's S3 permissions.
+    const [result] = await this.query(
+      `INSERT INTO ${this.database}.${compactedTableName(table)}\n${select}`,
+      parameters,
+    );
+    // Trino answers an INSERT with one row, `rows`: how many it wrote.
+    return typeof result?.rows === 'number' ? result.rows : undefined;
   }
 
   async close(): Promise<void> {}

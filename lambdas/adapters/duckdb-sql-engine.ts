@@ -1,7 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { LAKE_TABLES, TABLES_PREFIX } from '../lake/layout.js';
+import {
+  COMPACTED_PREFIX,
+  compactedTableName,
+  LAKE_TABLES,
+  type LakeTable,
+  TABLES_PREFIX,
+} from '../lake/layout.js';
 import { TABLE_COLUMNS } from '../lake/table-schemas.js';
 import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
 
@@ -40,7 +48,10 @@ export interface DuckDbSqlEngineOptions {
 
 const DUCKDB_TYPES = { varchar: 'VARCHAR', double: 'DOUBLE', timestamp: 'TIMESTAMP' } as const;
 
-/** Athena's stand-in on one machine: DuckDB in-process, reading the lake's JSON-lines partitions directly. */
+/**
+ * Athena's stand-in on one machine: DuckDB in-process, reading the lake's JSON-lines partitions and the compacted
+ * Parquet days directly, each as a view named like its Glue table.
+ */
 export class DuckDbSqlEngine implements SqlEngine {
   readonly name = 'duckdb' as const;
   readonly database: string;
@@ -69,20 +80,81 @@ export class DuckDbSqlEngine implements SqlEngine {
   }
 
   /**
-   * (Re)defines each lake table as a view over its files. A table with no files yet gets an empty view of the same
-   * columns; call this again once files may have appeared.
+   * (Re)defines each lake table as a view over its files: `<table>` over the JSON-lines rows and `<table>_compacted`
+   * over the Parquet days, as Glue declares them. A table with no files yet gets an empty view of the same columns;
+   * call this again once files may have appeared or gone.
    */
   async refreshTables(): Promise<void> {
     for (const table of LAKE_TABLES) {
-      const columns = TABLE_COLUMNS[table];
-      const folder = path.join(this.lakeRoot, TABLES_PREFIX, table);
-      const glob = path.join(folder, 'dt=*', '*.jsonl');
-      const source = hasFiles(folder)
-        ? `SELECT ${columns.map((c) => c.name).join(', ')}, dt FROM read_json(${quote(glob)}, format = 'newline_delimited', ` +
-          `columns = {${columns.map((c) => `${quote(c.name)}: '${DUCKDB_TYPES[c.type]}'`).join(', ')}}, ` +
-          `hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}, timestampformat = '%Y-%m-%d %H:%M:%S.%g')`
-        : `SELECT ${columns.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${c.name}`).join(', ')}, CAST(NULL AS VARCHAR) AS dt WHERE false`;
-      await this.connection.run(`CREATE OR REPLACE VIEW ${this.database}.${table} AS ${source}`);
+      await this.defineFreshTable(table);
+      await this.defineCompactedTable(table);
+    }
+  }
+
+  private async defineFreshTable(table: LakeTable): Promise<void> {
+    const columns = TABLE_COLUMNS[table];
+    const folder = path.join(this.lakeRoot, TABLES_PREFIX, table);
+    const glob = path.join(folder, 'dt=*', '*.jsonl');
+    const source = hasFiles(folder, '.jsonl')
+      ? `SELECT ${columns.map((c) => c.name).join(', ')}, dt FROM read_json(${quote(glob)}, format = 'newline_delimited', ` +
+        `columns = {${columns.map((c) => `${quote(c.name)}: '${DUCKDB_TYPES[c.type]}'`).join(', ')}}, ` +
+        `hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}, timestampformat = '%Y-%m-%d %H:%M:%S.%g')`
+      : emptyTable(table);
+    await this.connection.run(`CREATE OR REPLACE VIEW ${this.database}.${table} AS ${source}`);
+  }
+
+  private async defineCompactedTable(table: LakeTable): Promise<void> {
+    const columns = TABLE_COLUMNS[table];
+    const folder = path.join(this.lakeRoot, COMPACTED_PREFIX, table);
+    const glob = path.join(folder, 'dt=*', '*.parquet');
+    // The casts pin the Glue types whatever a Parquet file inferred (a column that was NULL throughout, say).
+    const source = hasFiles(folder, '.parquet')
+      ? `SELECT ${columns.map((c) => `CAST(${c.name} AS ${DUCKDB_TYPES[c.type]}) AS ${c.name}`).join(', ')}, dt ` +
+        `FROM read_parquet(${quote(glob)}, hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}, union_by_name = true)`
+      : emptyTable(table);
+    await this.connection.run(
+      `CREATE OR REPLACE VIEW ${this.database}.${compactedTableName(table)} AS ${source}`,
+    );
+  }
+
+  /**
+   * Writes the rows as one Parquet file per day, under a temporary name first, so a reader never sees half a file.
+   * The rows are staged in a temporary table because COPY cannot take parameters.
+   */
+  async appendCompacted(
+    table: LakeTable,
+    select: string,
+    parameters: readonly SqlValue[],
+  ): Promise<number | undefined> {
+    const staged = 'cs_pulse_compaction_batch';
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`,
+      parameters as DuckDBValue[],
+    );
+    try {
+      const days = await this.query(`SELECT dt, count(*) AS n FROM ${staged} GROUP BY dt ORDER BY dt`);
+      let appended = 0;
+      for (const { dt, n } of days) {
+        if (typeof dt !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(dt))
+          throw new Error(`bad dt ${String(dt)}`);
+        const folder = path.join(this.lakeRoot, COMPACTED_PREFIX, table, `dt=${dt}`);
+        await mkdir(folder, { recursive: true });
+        const file = path.join(folder, `${randomUUID()}.parquet`);
+        const partial = `${file}.partial`;
+        try {
+          await this.connection.run(
+            `COPY (SELECT * EXCLUDE (dt) FROM ${staged} WHERE dt = ${quote(dt)}) TO ${quote(partial)} (FORMAT PARQUET)`,
+          );
+          await rename(partial, file);
+        } finally {
+          await rm(partial, { force: true });
+        }
+        appended += Number(n);
+      }
+      await this.defineCompactedTable(table);
+      return appended;
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS ${staged}`);
     }
   }
 
@@ -120,13 +192,19 @@ export class DuckDbSqlEngine implements SqlEngine {
   }
 }
 
-function hasFiles(folder: string): boolean {
+function hasFiles(folder: string, extension: string): boolean {
   if (!existsSync(folder)) return false;
   for (const partition of readdirSync(folder)) {
     if (!partition.startsWith('dt=')) continue;
-    if (readdirSync(path.join(folder, partition)).some((name) => name.endsWith('.jsonl'))) return true;
+    if (readdirSync(path.join(folder, partition)).some((name) => name.endsWith(extension))) return true;
   }
   return false;
+}
+
+/** No rows, with the table's columns and types. */
+function emptyTable(table: LakeTable): string {
+  const columns = TABLE_COLUMNS[table];
+  return `SELECT ${columns.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${c.name}`).join(', ')}, CAST(NULL AS VARCHAR) AS dt WHERE false`;
 }
 
 function quote(text: string): string {

@@ -2,6 +2,7 @@ import { SettingsError } from '../config/settings.js';
 import { SourceOptionsError } from '../config/source-options.js';
 import { aggregateCommand } from './aggregate-command.js';
 import { type Command, UsageError } from './command.js';
+import { compactCommand } from './compact-command.js';
 import { demoCommand } from './demo-command.js';
 import { queryCommand } from './query-command.js';
 import { replayCommand } from './replay-command.js';
@@ -12,6 +13,7 @@ const COMMANDS: readonly Command[] = [
   startCommand,
   replayCommand,
   aggregateCommand,
+  compactCommand,
   queryCommand,
   demoCommand,
   schemasCommand,

@@ -41,7 +41,7 @@ Options:
       console.log(JSON.stringify(report, null, 2));
     } else {
       console.log(`replayed ${report.replayed} of ${report.rawRecords} archived bodies into ${report.events} events (${report.ignored} ignored)
-  table files written: ${report.tableObjectsWritten}, stale files deleted: ${report.tableObjectsDeleted}
+  table files written: ${report.tableObjectsWritten}, stale files deleted: ${report.tableObjectsDeleted}, compacted files dropped: ${report.compactedObjectsDeleted}
   quarantined bodies skipped: ${report.skippedQuarantined}${report.failed.length > 0 ? `\n  failed: ${report.failed.length}` : ''}`);
       for (const failure of report.failed.slice(0, 20)) console.log(`    ${failure.key}: ${failure.reason}`);
     }

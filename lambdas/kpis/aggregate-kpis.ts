@@ -1,5 +1,5 @@
 import { KPI_QUERIES, type KpiQuery, positionalValues, renderSql, VIEWS } from '../../queries/registry.js';
-import { partitionOfKey, TABLES_PREFIX } from '../lake/layout.js';
+import { COMPACTED_PREFIX, partitionOfKey, TABLES_PREFIX } from '../lake/layout.js';
 import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
@@ -27,6 +27,11 @@ export interface AggregateOptions {
   readonly asOf: Date;
   /** Recompute every period in the lake instead of only those recent data can change. @default false */
   readonly backfill?: boolean;
+  /**
+   * Count every lake object written since this instant as new, even if an earlier run already saw it: the periods
+   * its data fall in are recomputed again (the scheduled backfill of recent periods). @default the watermark
+   */
+  readonly changedSince?: Date;
   /** The clock, for computed_at and the watermark. */
   readonly now: () => Date;
   /** Before each metric runs, for progress output. */
@@ -65,7 +70,7 @@ export interface AggregateReport {
  */
 export async function aggregateKpis(options: AggregateOptions): Promise<AggregateReport> {
   const startedAt = options.now();
-  const extent = await scanLake(options.lake, options.backfill ? undefined : await options.store.watermark());
+  const extent = await scanLake(options.lake, options.backfill ? undefined : await changedSince(options));
   const changedFrom = extent.earliestChanged;
   const lakeStart = extent.earliest;
   const runs: MetricRun[] = [];
@@ -115,6 +120,14 @@ export async function aggregateKpis(options: AggregateOptions): Promise<Aggregat
   // The watermark is the start of this run: files written while it ran are picked up by the next one.
   await options.store.setWatermark(startedAt);
   return { from: earliest, runs, summaries, cohorts };
+}
+
+/** The earlier of the watermark and `changedSince`: data written since then counts as new. */
+async function changedSince(options: AggregateOptions): Promise<Date | undefined> {
+  const watermark = await options.store.watermark();
+  // No watermark yet: a first run, in which everything is new anyway.
+  if (watermark === undefined || options.changedSince === undefined) return watermark;
+  return new Date(Math.min(watermark.getTime(), options.changedSince.getTime()));
 }
 
 /**
@@ -288,20 +301,23 @@ interface LakeExtent {
 }
 
 /**
- * One listing of the table files. A segment is an account's latest attribute value, so a changed attribute can move
- * an account between segments in every period: then the whole history counts as changed.
+ * One listing of the table files, fresh JSON and compacted Parquet alike (compaction rewrites rows an earlier run may
+ * not have seen as JSON yet). A segment is an account's latest attribute value, so a changed attribute can move an
+ * account between segments in every period: then the whole history counts as changed.
  */
 async function scanLake(lake: ObjectStore, watermark: Date | undefined): Promise<LakeExtent> {
   let earliest: string | undefined;
   let earliestChanged: string | undefined;
   let segmentsChanged = false;
-  for await (const object of lake.listObjects(TABLES_PREFIX)) {
-    const dt = partitionOfKey(object.key);
-    if (!dt) continue;
-    if (earliest === undefined || dt < earliest) earliest = dt;
-    if (watermark && object.lastModified < watermark) continue;
-    if (object.key.startsWith(`${TABLES_PREFIX}account_attributes/`)) segmentsChanged = true;
-    if (earliestChanged === undefined || dt < earliestChanged) earliestChanged = dt;
+  for (const prefix of [TABLES_PREFIX, COMPACTED_PREFIX]) {
+    for await (const object of lake.listObjects(prefix)) {
+      const dt = partitionOfKey(object.key);
+      if (!dt) continue;
+      if (earliest === undefined || dt < earliest) earliest = dt;
+      if (watermark && object.lastModified < watermark) continue;
+      if (object.key.startsWith(`${prefix}account_attributes/`)) segmentsChanged = true;
+      if (earliestChanged === undefined || dt < earliestChanged) earliestChanged = dt;
+    }
   }
   return { earliest, earliestChanged: segmentsChanged ? earliest : earliestChanged };
 }

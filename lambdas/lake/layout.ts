@@ -5,14 +5,22 @@ import { createHash } from 'node:crypto';
  *
  *   raw/source=<source>/dt=<received date>/<delivery key>.json        one authentic request body with its metadata
  *   tables/<table>/dt=<event date>/<source>-<delivery key>.jsonl       normalized rows derived from that body
+ *   compacted/<table>/dt=<event date>/<file>.parquet                    closed days of a table, compacted to Parquet
  *
  * Partitions are Hive-style so Athena (partition projection) and DuckDB (hive_partitioning) both prune by `dt`.
  */
 export const RAW_PREFIX = 'raw/';
 export const TABLES_PREFIX = 'tables/';
+/** Where the compaction job (lambdas/lake/compact-lake.ts) keeps the Parquet copy of each table's closed days. */
+export const COMPACTED_PREFIX = 'compacted/';
 
 export const LAKE_TABLES = ['accounts', 'account_attributes', 'subscriptions', 'survey_responses'] as const;
 export type LakeTable = (typeof LAKE_TABLES)[number];
+
+/** The Glue table (and DuckDB view) of a table's compacted days: `<table>_compacted`. */
+export function compactedTableName(table: LakeTable): `${LakeTable}_compacted` {
+  return `${table}_compacted`;
+}
 
 /** A deterministic key for one delivery: a redelivery of the same (source, delivery id) overwrites it. */
 export function deliveryKey(source: string, deliveryId: string): string {

@@ -1,6 +1,6 @@
 import type { ObjectStore, StoredObject } from '../ports/object-store.js';
 import { findSource } from '../sources/registry.js';
-import { deliveryKey, RAW_PREFIX, TABLES_PREFIX } from './layout.js';
+import { COMPACTED_PREFIX, deliveryKey, RAW_PREFIX, TABLES_PREFIX } from './layout.js';
 import { decodeBody, rawRecordSchema } from './raw-record.js';
 import { tableObjectsOf } from './table-rows.js';
 
@@ -23,12 +23,15 @@ export interface ReplayReport {
   readonly failed: { readonly key: string; readonly reason: string }[];
   readonly tableObjectsWritten: number;
   readonly tableObjectsDeleted: number;
+  /** Parquet copies of compacted days: made from the old rows, so dropped (the next compaction rebuilds them). */
+  readonly compactedObjectsDeleted: number;
 }
 
 /**
  * Rebuilds the normalized tables from the raw archive, the source of truth: every accepted body is normalized again
  * with today's sources and mapping, its table objects rewritten under the same keys, and table objects that no
- * archived body produces any more are deleted. Running it twice leaves the same bytes.
+ * archived body produces any more are deleted, as are the Parquet copies of compacted days (they hold the old rows).
+ * Running it twice leaves the same bytes.
  */
 export async function replayLake(store: ObjectStore, options: ReplayOptions): Promise<ReplayReport> {
   const startedAt = new Date();
@@ -98,6 +101,13 @@ export async function replayLake(store: ObjectStore, options: ReplayOptions): Pr
     if (!expected.has(listed.key) && listed.lastModified < startedAt) stale.push(listed.key);
   }
   await store.deleteObjects(stale);
+  // The compacted days were copied from the rows this replay just rewrote as JSON: drop the copies, or a changed
+  // mapping would count the old and the new rows of those days.
+  const compacted: string[] = [];
+  for await (const listed of store.listObjects(COMPACTED_PREFIX)) {
+    if (listed.lastModified < startedAt) compacted.push(listed.key);
+  }
+  await store.deleteObjects(compacted);
   return {
     rawRecords,
     replayed,
@@ -107,6 +117,7 @@ export async function replayLake(store: ObjectStore, options: ReplayOptions): Pr
     failed,
     tableObjectsWritten: written,
     tableObjectsDeleted: stale.length,
+    compactedObjectsDeleted: compacted.length,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { LakeTable } from '../lake/layout.js';
+
 /** A value passed to or returned from SQL: dates and timestamps travel as ISO-like text. */
 export type SqlValue = string | number | boolean | null;
 export type SqlRow = Record<string, SqlValue>;
@@ -18,5 +20,15 @@ export interface SqlEngine {
    * reads. Engines that scale out (Athena) need no such help and leave it undefined.
    */
   snapshotViews?(views: readonly string[]): Promise<void>;
+  /**
+   * Appends the rows a SELECT returns (a lake table's columns, then dt) to that table's compacted Parquet copy,
+   * `<table>_compacted`, under `compacted/<table>/dt=<dt>/`, and makes them visible to the queries that follow.
+   * Athena runs INSERT INTO; DuckDB writes the file with COPY. Returns the number of rows appended when known.
+   */
+  appendCompacted(
+    table: LakeTable,
+    select: string,
+    parameters: readonly SqlValue[],
+  ): Promise<number | undefined>;
   close(): Promise<void>;
 }

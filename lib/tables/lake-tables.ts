@@ -1,5 +1,6 @@
 import { accountAttributesTable } from './account-attributes.js';
 import { accountsTable } from './accounts.js';
+import { compactedTable } from './compacted-tables.js';
 import { rawDeliveriesTable } from './raw-deliveries.js';
 import { subscriptionsTable } from './subscriptions.js';
 import { surveyResponsesTable } from './survey-responses.js';
@@ -13,10 +14,10 @@ export const NORMALIZED_TABLES: readonly LakeTableDefinition[] = [
   surveyResponsesTable,
 ];
 
-/**
- * Every table the Glue database holds. Compacted Parquet tables (format `parquet`, prefix `compacted/<table>/`) are
- * added here when the compaction job exists; the data-lake construct already knows how to declare them.
- */
+/** The Parquet copies of the normalized tables' closed days, `<table>_compacted`. */
+export const COMPACTED_TABLES: readonly LakeTableDefinition[] = NORMALIZED_TABLES.map(compactedTable);
+
+/** Every table the Glue database holds: the raw archive, the normalized tables and their compacted copies. */
 export function lakeTables(sources: readonly string[]): readonly LakeTableDefinition[] {
-  return [rawDeliveriesTable(sources), ...NORMALIZED_TABLES];
+  return [rawDeliveriesTable(sources), ...NORMALIZED_TABLES, ...COMPACTED_TABLES];
 }

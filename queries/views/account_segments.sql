@@ -9,6 +9,6 @@ FROM (
            PARTITION BY a.account_id, a.attribute_key
            ORDER BY a.occurred_at DESC, a.received_at DESC, a.source DESC, a.event_id DESC
          ) AS recency
-  FROM {{database}}.account_attributes a
+  FROM {{database}}.all_account_attributes a
 ) ranked
 WHERE recency = 1

@@ -1,30 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../lambdas/cli/main.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.js';
 import { surveyEvent } from '../support/events.js';
 import { startTestApp } from '../support/local-app.js';
-
-/** Runs the CLI in-process with a given environment and captures what it prints. */
-async function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts) => void out.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...parts) => void err.push(parts.join(' ')));
-  try {
-    return { code: await runCli(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    process.env = saved;
-  }
-}
 
 describe('the cs-pulse CLI', () => {
   let home: string;
@@ -33,7 +13,7 @@ describe('the cs-pulse CLI', () => {
   });
   afterEach(async () => rm(home, { recursive: true, force: true }));
 
-  it.each(['start', 'replay', 'aggregate', 'query'])(
+  it.each(['start', 'replay', 'aggregate', 'compact', 'query'])(
     '%s --help prints its usage and exits 0',
     async (command) => {
       const result = await cli([command, '--help'], {});

@@ -47,11 +47,23 @@ describe('CsPulseStack', () => {
     });
   });
 
-  it('alarms on ingest errors, ingest throttles and API 5xx, notifying the topic when they fire and clear', () => {
+  it('alarms on every Lambda’s errors and throttles, API 5xx and dead letters, notifying the topic both ways', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(
-      alarms.map((alarm) => `${alarm.Properties.Namespace}/${alarm.Properties.MetricName}`).sort(),
-    ).toEqual(['AWS/ApiGateway/5xx', 'AWS/Lambda/Errors', 'AWS/Lambda/Throttles']);
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+    const count = (metric: string) =>
+      alarms.filter((alarm) => `${alarm.Properties.Namespace}/${alarm.Properties.MetricName}` === metric)
+        .length;
+    // Ingest, aggregation, compaction and the six read routes.
+    expect(functions).toHaveLength(9);
+    expect(count('AWS/Lambda/Errors')).toBe(functions.length);
+    expect(count('AWS/Lambda/Throttles')).toBe(functions.length);
+    expect(count('AWS/ApiGateway/5xx')).toBe(1);
+    expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(2);
+    expect(alarms).toHaveLength(2 * functions.length + 3);
+    const alarmedFunctions = alarms.flatMap((alarm) =>
+      (alarm.Properties.Dimensions ?? []).map((dimension: { Value: { Ref: string } }) => dimension.Value.Ref),
+    );
+    for (const fn of functions) expect(alarmedFunctions).toContain(fn);
     const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({

@@ -121,8 +121,9 @@ describe('DataLake Glue catalog', () => {
     const names = Object.values(template.findResources('AWS::Glue::Table')).map(
       (table) => table.Properties.TableInput.Name,
     );
+    const normalized = ['account_attributes', 'accounts', 'subscriptions', 'survey_responses'];
     expect(names.sort()).toEqual(
-      ['account_attributes', 'accounts', 'raw_deliveries', 'subscriptions', 'survey_responses'].sort(),
+      ['raw_deliveries', ...normalized, ...normalized.map((name) => `${name}_compacted`)].sort(),
     );
     template.allResourcesProperties('AWS::Glue::Table', { DatabaseName: 'cs_pulse_test' });
   });

@@ -129,6 +129,7 @@ describe('every query runs on DuckDB with Trino semantics', () => {
     last_dt: '2025-05-31',
     low_sample_min: 30,
     horizon_days: 90,
+    dt: '2025-01-01',
   };
   it.each(ALL_QUERIES.filter((query) => query.kind !== 'view').map((query) => [query.id, query] as const))(
     '%s runs on an empty lake',

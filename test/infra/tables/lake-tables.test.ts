@@ -3,7 +3,8 @@ import { canonicalEventSchema } from '../../../lambdas/domain/canonical-events.j
 import { LAKE_TABLES } from '../../../lambdas/lake/layout.js';
 import { rawRecordSchema } from '../../../lambdas/lake/raw-record.js';
 import { tableObjectsOf } from '../../../lambdas/lake/table-rows.js';
-import { lakeTables, NORMALIZED_TABLES } from '../../../lib/tables/lake-tables.js';
+import { COMPACTED_TABLES, lakeTables, NORMALIZED_TABLES } from '../../../lib/tables/lake-tables.js';
+import { COMPACTION_QUERIES, renderSql, VIEWS } from '../../../queries/registry.js';
 import {
   accountUpdated,
   subscriptionCanceled,
@@ -92,6 +93,36 @@ describe('lake table definitions', () => {
     for (const table of lakeTables(['generic'])) {
       const partitionNames = table.partitionKeys.map((key) => key.name);
       expect(table.columns.filter((column) => partitionNames.includes(column.name))).toEqual([]);
+    }
+  });
+
+  it('declare a Parquet copy of each normalized table under compacted/, with the same columns and dt', () => {
+    expect(COMPACTED_TABLES.map((table) => table.name)).toEqual(
+      NORMALIZED_TABLES.map((table) => `${table.name}_compacted`),
+    );
+    for (const [index, table] of COMPACTED_TABLES.entries()) {
+      const fresh = NORMALIZED_TABLES[index]!;
+      expect(table).toMatchObject({ format: 'parquet', prefix: `compacted/${fresh.name}/` });
+      expect(table.columns).toEqual(fresh.columns);
+      expect(table.partitionKeys).toEqual(fresh.partitionKeys);
+    }
+    expect(lakeTables(['generic']).map((table) => table.name)).toEqual(
+      expect.arrayContaining(COMPACTED_TABLES.map((table) => table.name)),
+    );
+  });
+
+  it('select the Glue columns in order, then dt, in the compaction SQL and the union views (INSERT INTO is positional)', () => {
+    const selected = (sql: string) =>
+      [...sql.matchAll(/SELECT ([^;]*?)\s+FROM/g)].map((match) =>
+        match[1]!.split(',').map((name) => name.trim()),
+      );
+    for (const table of NORMALIZED_TABLES) {
+      const expected = [...table.columns.map((column) => column.name), 'dt'];
+      const compaction = COMPACTION_QUERIES.find((query) => query.table === table.name)!;
+      const union = VIEWS.find((view) => view.id === `all_${table.name}`)!;
+      for (const sql of [renderSql(compaction, 'cs_pulse'), renderSql(union, 'cs_pulse')]) {
+        expect(selected(sql)).toEqual([expected, expected]);
+      }
     }
   });
 });

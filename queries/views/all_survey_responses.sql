@@ -1,0 +1,13 @@
+-- Every one of the survey response rows, wherever it is stored: the Parquet copy of compacted days
+-- (survey_responses_compacted) and the fresh JSON-lines rows compaction has not folded in yet (today's, and late
+-- arrivals for any day). Between the compaction writing a day and deleting its JSON files (or after a replay) a row
+-- can be in both: the views that read this one remove such copies as they remove redeliveries. dt filters prune both
+-- sides.
+CREATE OR REPLACE VIEW {{database}}.all_survey_responses AS
+SELECT source, event_id, account_id, occurred_at, received_at, survey, score, scale_min, scale_max, respondent_id,
+       comment, touchpoint, dt
+FROM {{database}}.survey_responses
+UNION ALL
+SELECT source, event_id, account_id, occurred_at, received_at, survey, score, scale_min, scale_max, respondent_id,
+       comment, touchpoint, dt
+FROM {{database}}.survey_responses_compacted
