@@ -134,6 +134,7 @@ async function backfill(lakeRoot: string, homeRoot: string): Promise<BackfillRes
         sql.push(emit('SQL', { name, milliseconds: performance.now() - start }));
       }
     },
+    appendCompacted: (table, select, parameters) => duckdb.appendCompacted(table, select, parameters),
     async snapshotViews(views) {
       const start = performance.now();
       emit('BEGIN', { name: 'snapshot views' });

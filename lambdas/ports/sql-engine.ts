@@ -16,8 +16,8 @@ export interface SqlEngine {
   query(sql: string, parameters?: readonly SqlValue[]): Promise<SqlRow[]>;
   /**
    * Optional: compute these views once and serve them from memory for the queries that follow, because several KPI
-   * queries read the same deduplicated views in one aggregation. `fromDt` limits a view to the partitions the run
-   * reads. Engines that scale out (Athena) need no such help and leave it undefined.
+   * queries read the same deduplicated views in one aggregation. Engines that scale out (Athena) need no such help
+   * and leave it undefined.
    */
   snapshotViews?(views: readonly string[]): Promise<void>;
   /**
