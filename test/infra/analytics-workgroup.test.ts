@@ -3,7 +3,8 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { AnalyticsWorkgroup } from '../../lib/analytics-workgroup.js';
-import { policyStatements, testStack } from './support/cdk-app.js';
+import { ALL_QUERIES, renderSql } from '../../queries/registry.js';
+import { policyStatements, sharedCsPulse, testStack } from './support/cdk-app.js';
 
 describe('AnalyticsWorkgroup', () => {
   const stack = testStack();
@@ -97,5 +98,38 @@ describe('AnalyticsWorkgroup', () => {
       statements.filter((statement) => statement.Action.some((action) => action.startsWith('s3:'))),
     );
     expect(s3Resources).toContain(resultsId);
+  });
+});
+
+describe('the named queries of the deployed workgroup', () => {
+  const { template } = sharedCsPulse();
+  const named = Object.values(template.findResources('AWS::Athena::NamedQuery')).map(
+    (query) => query.Properties,
+  );
+
+  it('has one per file in queries/, named <kind>/<id>, in the cs-pulse workgroup and database', () => {
+    expect(named.map((query) => query.Name).sort()).toEqual(
+      ALL_QUERIES.map((query) => `${query.kind}/${query.id}`).sort(),
+    );
+    for (const query of named)
+      expect(query).toMatchObject({ Database: 'cs_pulse_dev', WorkGroup: 'cs-pulse-dev' });
+  });
+
+  it('holds exactly the SQL the jobs run, with the database filled in', () => {
+    for (const query of ALL_QUERIES) {
+      const saved = named.find((candidate) => candidate.Name === `${query.kind}/${query.id}`)!;
+      expect(saved.QueryString).toBe(renderSql(query, 'cs_pulse_dev'));
+      expect(saved.QueryString).not.toContain('{{database}}');
+      if (query.kind === 'view')
+        expect(saved.QueryString).toContain(`CREATE OR REPLACE VIEW cs_pulse_dev.${query.id} AS`);
+    }
+  });
+
+  it('lists the ? parameters in order in the description, within Athena’s 1024 characters', () => {
+    const nps = named.find((query) => query.Name === 'kpi/nps')!;
+    expect(nps.Description).toContain(
+      'Parameters, in order: grain, period_from, as_of, low_sample_min, first_dt, last_dt.',
+    );
+    for (const query of named) expect(query.Description.length).toBeLessThanOrEqual(1024);
   });
 });

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole, IRole } from 'aws-cdk-lib/aws-iam';
-import { afterAll } from 'vitest';
 import { addCsPulse } from '../../../lib/app.js';
 import type { CsPulseStack } from '../../../lib/cs-pulse-stack.js';
 import { PROJECT_ROOT } from '../../../lib/lambda-function.js';
@@ -27,11 +26,12 @@ export interface TestAppOptions {
   readonly validateTemplates?: boolean;
 }
 
-/** Cloud assemblies made by the test file that imports this module, removed after it. */
+/** Cloud assemblies made by the tests so far; support/cleanup.ts removes them after each test file. */
 const outdirs: string[] = [];
-afterAll(() => {
+
+export function removeTestOutdirs(): void {
   for (const outdir of outdirs.splice(0)) rmSync(outdir, { recursive: true, force: true });
-});
+}
 
 /** An app as `cdk synth` builds it (cdk.json's context), minus the slow steps a construct test does not need. */
 export function testApp(context: Record<string, unknown> = {}, options: TestAppOptions = {}): App {
@@ -65,6 +65,17 @@ export function synthCsPulse(
   const app = testApp(context, options);
   const stack = addCsPulse(app);
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+let shared: ReturnType<typeof synthCsPulse> | undefined;
+
+/**
+ * The default cs-pulse app (cdk.json's context, no bundling), synthesized once and shared by every test that only
+ * reads it: construct tests find their construct in it instead of building a stack of their own.
+ */
+export function sharedCsPulse(): ReturnType<typeof synthCsPulse> {
+  shared ??= synthCsPulse();
+  return shared;
 }
 
 /** Every IAM policy statement in a template (or only those of one role), with its actions as an array. */

@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCsPulse } from '../../lib/app.js';
+import type { CsPulseStack } from '../../lib/cs-pulse-stack.js';
+import { bundledQueryFiles } from '../../lib/kpi-aggregation.js';
+import { CsPulseFunction, PROJECT_ROOT } from '../../lib/lambda-function.js';
 import { webhookEvent } from '../support/api-gateway-events.js';
 import { surveyEvent } from '../support/events.js';
 import { standardWebhooksHeaders } from '../support/standard-webhooks.js';
@@ -18,17 +21,73 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
  * The one test that really bundles: esbuild builds the ingest Lambda as `cdk deploy` would, and the bundle is then
  * run on its own, copied away from the repository so nothing can be resolved from node_modules.
  */
+// One bundled synth for the whole file: esbuild builds every Lambda of the stack, as `cdk deploy` does.
+const app = testApp({ sourceConfig: 'test/fixtures/cs-pulse.config.json' }, { bundle: true });
+const stack: CsPulseStack = addCsPulse(app);
+const bundleOf = (fn: CsPulseFunction) =>
+  path.join(app.outdir, (fn.node.findChild('Code') as Asset).assetPath);
+
+/** Copies a bundle away from the repository, so nothing can be resolved from node_modules. */
+async function isolatedCopy(fn: CsPulseFunction): Promise<{ work: string; bundleDir: string }> {
+  const work = await mkdtemp(path.join(tmpdir(), 'cs-pulse-bundle-'));
+  const bundleDir = path.join(work, 'task');
+  await cp(bundleOf(fn), bundleDir, { recursive: true });
+  return { work, bundleDir };
+}
+
+describe('every Lambda of the stack', () => {
+  const functions = stack.node
+    .findAll()
+    .filter((node): node is CsPulseFunction => node instanceof CsPulseFunction);
+
+  it('bundles into one ESM file with its source map', async () => {
+    expect(functions.length).toBe(9);
+    for (const fn of functions) {
+      const files = await readdir(bundleOf(fn));
+      expect(files, fn.node.path).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map']));
+    }
+  });
+});
+
+describe('the bundled aggregation Lambda', () => {
+  let work: string;
+  let bundleDir: string;
+
+  beforeAll(async () => {
+    ({ work, bundleDir } = await isolatedCopy(stack.aggregation.function));
+  });
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('carries every .sql file of queries/ as it is in the repository', async () => {
+    for (const [destination, source] of Object.entries(bundledQueryFiles())) {
+      expect(await readFile(path.join(bundleDir, destination), 'utf8')).toBe(
+        await readFile(path.join(PROJECT_ROOT, source), 'utf8'),
+      );
+    }
+  });
+
+  it('imports cleanly outside the repository and names the setting it lacks', async () => {
+    const script = `
+      const { handler } = await import(${JSON.stringify(path.join(bundleDir, 'index.mjs'))});
+      try { await handler({ mode: 'incremental' }); } catch (error) { process.stdout.write(String(error.message)); }
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: work,
+      env: { PATH: process.env.PATH, CS_PULSE_QUERIES_DIR: path.join(bundleDir, 'queries') },
+    });
+    expect(stdout).toMatch(/invalid settings/);
+    expect(stdout).toContain('CS_PULSE_LAKE_BUCKET');
+  });
+});
+
 describe('the bundled ingest Lambda', () => {
   let work: string;
   let bundleDir: string;
 
   beforeAll(async () => {
-    const app = testApp({ sourceConfig: 'test/fixtures/cs-pulse.config.json' }, { bundle: true });
-    const stack = addCsPulse(app);
-    const asset = stack.ingest.function.node.findChild('Code') as Asset;
-    work = await mkdtemp(path.join(tmpdir(), 'cs-pulse-bundle-'));
-    bundleDir = path.join(work, 'task');
-    await cp(path.join(app.outdir, asset.assetPath), bundleDir, { recursive: true });
+    ({ work, bundleDir } = await isolatedCopy(stack.ingest.function));
   }, 120_000);
 
   afterAll(async () => {
