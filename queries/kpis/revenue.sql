@@ -50,10 +50,10 @@ snapshots AS (
   -- accounts with an active subscription get a row, so a row means "active" exactly as in logo_churn_rate.
   SELECT x.period_start, x.at_end, i.account_id, sum(coalesce(p.mrr, 0e0)) AS mrr
   FROM instants x
-  JOIN known_intervals i ON i.started_at < x.at AND (i.ended_at IS NULL OR i.ended_at > x.at)
+  JOIN known_intervals i ON i.started_at < x.at AND coalesce(i.ended_at, TIMESTAMP '9999-12-31 00:00:00') > x.at
   LEFT JOIN {{database}}.subscription_prices p
     ON p.account_id = i.account_id AND p.subscription_id = i.subscription_id
-   AND p.priced_from < x.at AND (p.priced_until IS NULL OR p.priced_until >= x.at)
+   AND p.priced_from < x.at AND coalesce(p.priced_until, TIMESTAMP '9999-12-31 00:00:00') >= x.at
   GROUP BY x.period_start, x.at_end, i.account_id
 ),
 first_starts AS (
