@@ -14,6 +14,8 @@ import { type RegisteredQuery, renderSql } from '../queries/registry.js';
 
 /** Where in the results bucket the workgroup puts query results. */
 const RESULTS_PREFIX = 'results/';
+/** Where Athena puts the data of a CREATE TABLE AS in a workgroup that enforces its results location. */
+const CTAS_PREFIX = 'tables/';
 
 export interface AnalyticsWorkgroupProps {
   /** The workgroup name. */
@@ -61,6 +63,12 @@ export class AnalyticsWorkgroup extends Construct {
           id: 'expire-query-results',
           expiration: Duration.days(props.resultsRetentionDays ?? 7),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          // CTAS tables (the aggregation's per-run snapshots) land under tables/<query id>/: needed for minutes.
+          id: 'expire-ctas-tables',
+          prefix: CTAS_PREFIX,
+          expiration: Duration.days(1),
         },
       ],
       ...(props.accessLogsBucket
@@ -141,25 +149,39 @@ export class AnalyticsWorkgroup extends Construct {
     );
     // Athena writes each result (and reads it back for GetQueryResults) with the caller's credentials, under the
     // workgroup's enforced output location.
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)],
-      }),
-    );
+    this.grantResultObjects(grantee, RESULTS_PREFIX, 'Athena names each result object after its query id');
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:ListBucket', 's3:GetBucketLocation'],
         resources: [this.resultsBucket.bucketArn],
       }),
     );
+  }
+
+  /**
+   * Lets a function create tables with CREATE TABLE AS in this workgroup: their data goes under tables/<query id>/ of
+   * the results bucket (expired after a day). The Glue side is granted by the data lake.
+   */
+  grantTableCreation(grantee: IGrantable): void {
+    this.grantResultObjects(
+      grantee,
+      CTAS_PREFIX,
+      'Athena writes a CREATE TABLE AS under a folder named after its query id',
+    );
+  }
+
+  private grantResultObjects(grantee: IGrantable, prefix: string, why: string): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [this.resultsBucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       const results = this.resultsBucket.node.defaultChild as CfnBucket;
       Validations.of(grantee.grantPrincipal).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(results)}.Arn>/${RESULTS_PREFIX}*]`,
-        reason:
-          'Athena names each result object after its query id; the grant covers the results/ prefix of the ' +
-          'workgroup results bucket only.',
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(results)}.Arn>/${prefix}*]`,
+        reason: `${why}; the grant covers the ${prefix} prefix of the workgroup results bucket only.`,
       });
     }
   }

@@ -253,6 +253,29 @@ export class DataLake extends Construct {
     );
   }
 
+  /**
+   * Lets a function create, read and drop the aggregation's per-run snapshot tables (named with a fixed prefix, one
+   * set per run, so their names are not known in advance), and list the database's tables to sweep stale ones.
+   */
+  grantSnapshotTables(grantee: IGrantable, tablePrefix: string): void {
+    const snapshots = this.glueArn('table', `${this.databaseName}/${tablePrefix}*`);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable', 'glue:GetTables'],
+        resources: [this.glueArn('catalog'), this.glueArn('database', this.databaseName), snapshots],
+      }),
+    );
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      Validations.of(grantee.grantPrincipal).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${this.databaseName}/${tablePrefix}*]`,
+        reason:
+          'Each aggregation run materializes its views as tables named after the run; the grant covers tables ' +
+          `with the ${tablePrefix} prefix in the lake database only.`,
+      });
+    }
+  }
+
   private glueArn(resource: string, name?: string): string {
     return Stack.of(this).formatArn({ service: 'glue', resource, ...(name ? { resourceName: name } : {}) });
   }

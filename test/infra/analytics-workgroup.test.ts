@@ -54,7 +54,11 @@ describe('AnalyticsWorkgroup', () => {
     template.hasResource('AWS::S3::Bucket', {
       Properties: Match.objectLike({
         LifecycleConfiguration: {
-          Rules: [Match.objectLike({ ExpirationInDays: 3, Status: 'Enabled' })],
+          Rules: [
+            Match.objectLike({ ExpirationInDays: 3, Status: 'Enabled' }),
+            // CREATE TABLE AS data (the aggregation's per-run snapshots) is needed for minutes only.
+            Match.objectLike({ Prefix: 'tables/', ExpirationInDays: 1, Status: 'Enabled' }),
+          ],
         },
         PublicAccessBlockConfiguration: Match.objectLike({
           BlockPublicAcls: true,
