@@ -5,11 +5,13 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../test/support/server-process.js';
 import { bundlesSection } from './bundles.js';
 import { ingestSection } from './ingest.js';
+import { kpisSection } from './kpis.js';
 import { describeMachine, type Machine } from './machine.js';
+import { readApiSection } from './read-api.js';
 import type { BenchSection, ResultTable, SectionResult } from './section.js';
 
 /** Every benchmark section, in the order they run. A new section is one module and one line here. */
-const SECTIONS: readonly BenchSection[] = [ingestSection, bundlesSection];
+const SECTIONS: readonly BenchSection[] = [ingestSection, kpisSection, readApiSection, bundlesSection];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--profile] [--only <section>] [--write | --no-write]
 

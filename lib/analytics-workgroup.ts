@@ -110,16 +110,19 @@ export class AnalyticsWorkgroup extends Construct {
   }
 
   /**
-   * Saves each query of queries/ as a named query, its `{{database}}` filled in, named `<kind>/<id>` so analysts find
-   * them grouped in the console: the views as the CREATE VIEW statements the aggregation runs, the KPI, analysis and
-   * compaction SELECTs with their `?` parameters, listed in the description.
+   * Saves each file of queries/ as a named query, its `{{database}}` filled in and named after its path
+   * (`kpis/nps`, `views/unique_subscriptions`), so analysts find them grouped in the console: the views as the
+   * CREATE VIEW statements the aggregation runs, the KPI, analysis and compaction SELECTs with their `?` parameters,
+   * listed in the description. A file that serves several KPIs (kpis/revenue.sql) is saved once.
    */
   addRegisteredQueries(queries: readonly RegisteredQuery[]): CfnNamedQuery[] {
-    return queries.map((query) =>
-      this.addNamedQuery(`Query-${query.kind}-${query.id}`, {
-        name: `${query.kind}/${query.id}`,
-        description: namedQueryDescription(query),
-        queryString: renderSql(query, this.databaseName),
+    const byFile = new Map<string, RegisteredQuery[]>();
+    for (const query of queries) byFile.set(query.file, [...(byFile.get(query.file) ?? []), query]);
+    return [...byFile].map(([file, served]) =>
+      this.addNamedQuery(`Query-${file.replace(/[^A-Za-z0-9]/g, '-')}`, {
+        name: file.replace(/\.sql$/, ''),
+        description: namedQueryDescription(served),
+        queryString: renderSql(served[0]!, this.databaseName),
       }),
     );
   }
@@ -190,10 +193,15 @@ export class AnalyticsWorkgroup extends Construct {
 /** Athena keeps at most 1024 characters of a named query's description. */
 const DESCRIPTION_LIMIT = 1024;
 
-function namedQueryDescription(query: RegisteredQuery): string {
+function namedQueryDescription(served: readonly RegisteredQuery[]): string {
+  const [query] = served as [RegisteredQuery, ...RegisteredQuery[]];
   const parameters = query.parameters.length
     ? ` Parameters, in order: ${query.parameters.map((parameter) => parameter.name).join(', ')}.`
     : '';
-  const text = `${query.title}. ${query.description}${parameters}`;
+  const what =
+    served.length === 1
+      ? `${query.title}. ${query.description}`
+      : `${served.map((each) => each.title).join(', ')}: one row per period and segment, a column each.`;
+  const text = `${what}${parameters}`;
   return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
 }

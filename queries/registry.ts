@@ -48,6 +48,11 @@ export interface KpiQuery extends RegisteredQuery {
   readonly compares?: boolean;
   /** Whether the query also answers the rolling grains (rolling_30d, rolling_90d). @default false */
   readonly rolling?: boolean;
+  /**
+   * Which result columns hold this metric's value and n, when one query serves several metrics (revenue.sql serves
+   * all six revenue KPIs from one pass). A row whose value is NULL is no point. @default value and n
+   */
+  readonly columns?: { readonly value: string; readonly n: string };
 }
 
 /** The period-over-period columns a KPI query that `compares` returns, in order. */
@@ -159,15 +164,15 @@ export const VIEWS: readonly RegisteredQuery[] = [
   },
 ];
 
+/** Snapshot tables are named `<prefix><base-36 creation time>_<random>_<view>` in the lake database. */
+export const SNAPSHOT_TABLE_PREFIX = 'cs_pulse_snapshot_';
+
 /**
  * The views many queries of one aggregation read over their whole history (churn, revenue, cohorts, survival, the
  * segments of every KPI): Athena materializes them once per run (AthenaSqlEngine.snapshotViews) instead of scanning
  * the lake again for each query. The survey views are left out: their queries read a few dt partitions at a time,
  * and all_accounts is read by no query.
  */
-/** Snapshot tables are named `<prefix><base-36 creation time>_<random>_<view>` in the lake database. */
-export const SNAPSHOT_TABLE_PREFIX = 'cs_pulse_snapshot_';
-
 export const MATERIALIZED_VIEWS: readonly string[] = [
   'all_account_attributes',
   'all_subscriptions',
@@ -239,7 +244,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'mrr',
     kind: 'kpi',
-    file: 'kpis/mrr.sql',
+    file: 'kpis/revenue.sql',
+    columns: { value: 'mrr_at_end', n: 'accounts' },
     title: 'Monthly recurring revenue',
     description:
       "MRR at the period's end, with its movements: new, expansion, contraction, churned, reactivation (ChartMogul).",
@@ -259,7 +265,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'active_accounts',
     kind: 'kpi',
-    file: 'kpis/active_accounts.sql',
+    file: 'kpis/revenue.sql',
+    columns: { value: 'accounts_at_end', n: 'accounts' },
     title: 'Active accounts',
     description:
       "Accounts with an active subscription at the period's end, with new, reactivated and churned.",
@@ -272,7 +279,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'gross_mrr_churn_rate',
     kind: 'kpi',
-    file: 'kpis/gross_mrr_churn_rate.sql',
+    file: 'kpis/revenue.sql',
+    columns: { value: 'gross_mrr_churn_rate', n: 'accounts_at_start' },
     title: 'Gross MRR churn rate',
     description: "(Churned + contraction MRR) / MRR at the period's start (ChartMogul).",
     parameters: [grain, periodFrom, asOf],
@@ -284,7 +292,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'net_mrr_churn_rate',
     kind: 'kpi',
-    file: 'kpis/net_mrr_churn_rate.sql',
+    file: 'kpis/revenue.sql',
+    columns: { value: 'net_mrr_churn_rate', n: 'accounts_at_start' },
     title: 'Net MRR churn rate',
     description:
       "(Churned + contraction − expansion − reactivation MRR) / MRR at the period's start (ChartMogul).",
@@ -297,7 +306,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'grr',
     kind: 'kpi',
-    file: 'kpis/grr.sql',
+    file: 'kpis/revenue.sql',
+    columns: { value: 'grr', n: 'accounts_at_start' },
     title: 'Gross MRR retention',
     description:
       "(Start − contraction − churned MRR) / start MRR, over the period's starting customers (ChartMogul).",
@@ -310,7 +320,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'nrr',
     kind: 'kpi',
-    file: 'kpis/nrr.sql',
+    file: 'kpis/revenue.sql',
+    columns: { value: 'nrr', n: 'accounts_at_start' },
     title: 'Net MRR retention',
     description:
       "(Start + expansion − contraction − churned MRR) / start MRR, over the period's starting customers (ChartMogul).",

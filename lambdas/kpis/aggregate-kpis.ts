@@ -2,7 +2,7 @@ import { KPI_QUERIES, type KpiQuery, positionalValues, renderSql, VIEWS } from '
 import { COMPACTED_PREFIX, partitionOfKey, TABLES_PREFIX } from '../lake/layout.js';
 import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { SqlEngine, SqlRow } from '../ports/sql-engine.js';
+import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
 import { aggregateCohorts, type CohortRun } from './aggregate-cohorts.js';
 import { aggregateInsights } from './aggregate-insights.js';
 import {
@@ -157,6 +157,21 @@ function recomputeFrom(
   return new Date(Math.max(earliest, periodStartOf(new Date(`${lakeStart}T00:00:00Z`), grain).getTime()));
 }
 
+/**
+ * Runs each distinct (SQL, parameters) once: one query can serve several metrics (revenue.sql serves six), and each
+ * metric asks for its rows.
+ */
+const resultCaches = new WeakMap<AggregateOptions, Map<string, Promise<SqlRow[]>>>();
+
+function cachedQuery(options: AggregateOptions, sql: string, parameters: SqlValue[]): Promise<SqlRow[]> {
+  const cache = resultCaches.get(options) ?? new Map<string, Promise<SqlRow[]>>();
+  resultCaches.set(options, cache);
+  const key = `${sql}\u0000${JSON.stringify(parameters)}`;
+  const rows = cache.get(key) ?? options.engine.query(sql, parameters);
+  cache.set(key, rows);
+  return rows;
+}
+
 async function computeMetric(
   options: AggregateOptions,
   query: KpiQuery,
@@ -166,7 +181,8 @@ async function computeMetric(
 ): Promise<KpiPoint[]> {
   const computedAt = options.now().toISOString();
   const asOfText = options.asOf.toISOString().replace('T', ' ').replace('Z', '');
-  const rows = await options.engine.query(
+  const rows = await cachedQuery(
+    options,
     renderSql(query, options.engine.database),
     positionalValues(query, {
       grain,
@@ -181,7 +197,10 @@ async function computeMetric(
     }),
   );
   return rows
-    .filter((row) => Number(row.n) > 0 && Number.isFinite(Number(row.value)))
+    .filter((row) => {
+      const value = row[query.columns?.value ?? 'value'];
+      return Number(row[query.columns?.n ?? 'n']) > 0 && value !== null && Number.isFinite(Number(value));
+    })
     .map((row) => toPoint(query, grain, row, currentStart, computedAt));
 }
 
@@ -203,8 +222,8 @@ function toPoint(
     segment:
       row.segment_key === null ? null : { key: String(row.segment_key), value: String(row.segment_value) },
     period_start: periodStart,
-    value: Number(row.value),
-    n: Number(row.n),
+    value: Number(row[query.columns?.value ?? 'value']),
+    n: Number(row[query.columns?.n ?? 'n']),
     ci95: low !== null && high !== null ? [low, high] : null,
     components,
     change: finiteOrNull(row.change),

@@ -26,7 +26,7 @@ cohorts AS (
   FROM first_starts f
   JOIN {{database}}.subscription_prices p
     ON p.account_id = f.account_id AND p.priced_from = f.first_started_at
-   AND (p.priced_until IS NULL OR p.priced_until > p.priced_from)
+   AND coalesce(p.priced_until, TIMESTAMP '9999-12-31 00:00:00') > p.priced_from
   GROUP BY f.account_id, f.first_started_at
 ),
 cells AS (
@@ -43,10 +43,10 @@ cell_mrr AS (
   FROM cells
   JOIN known_intervals i
     ON i.account_id = cells.account_id
-   AND i.started_at < cells.checked_at AND (i.ended_at IS NULL OR i.ended_at > cells.checked_at)
+   AND i.started_at < cells.checked_at AND coalesce(i.ended_at, TIMESTAMP '9999-12-31 00:00:00') > cells.checked_at
   LEFT JOIN {{database}}.subscription_prices p
     ON p.account_id = i.account_id AND p.subscription_id = i.subscription_id
-   AND p.priced_from < cells.checked_at AND (p.priced_until IS NULL OR p.priced_until >= cells.checked_at)
+   AND p.priced_from < cells.checked_at AND coalesce(p.priced_until, TIMESTAMP '9999-12-31 00:00:00') >= cells.checked_at
   GROUP BY cells.account_id, cells.k
 ),
 account_cells AS (

@@ -214,11 +214,11 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
     expect(unique).toContain(`cs_pulse_test.${tableOf('all_subscriptions')}`);
     expect(unique).not.toMatch(/cs_pulse_test\.all_subscriptions\b/);
     // The KPI queries read the snapshots, and the survey views (pruned by dt) directly.
-    const mrr = sql.find((text) => text.startsWith('-- mrr:'))!;
-    expect(mrr).not.toMatch(
+    const revenue = sql.find((text) => text.startsWith('-- Revenue KPIs'))!;
+    expect(revenue).not.toMatch(
       /cs_pulse_test\.(unique_subscriptions|subscription_intervals|subscription_prices|account_activity|account_segments)\b/,
     );
-    expect(mrr).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
+    expect(revenue).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
     const nps = sql.find((text) => text.startsWith('-- nps:'))!;
     expect(nps).toContain('cs_pulse_test.unique_survey_responses');
     expect(nps).toContain(`cs_pulse_test.${tableOf('account_segments')}`);

@@ -1,7 +1,15 @@
--- active_accounts: accounts with an active subscription at the end of each period (now, for the current one), with
--- the logo movements that explain it: accounts_at_start + new + reactivated − churned = value. n is the accounts
--- active at the start or at the end. "Active" is logo_churn_rate's: a subscription started before the instant and
--- not ended by it.
+-- Revenue KPIs (ChartMogul's standard MRR movements and formulas), all from one pass over each account's state at the
+-- start and at the end of each period (now, for the current one). One row per (period, segment) with every movement
+-- and every revenue KPI as a column; queries/registry.ts names the column each metric serves:
+--   mrr                  = mrr_at_end; mrr_at_start + new + expansion + reactivation − contraction − churned = mrr_at_end
+--   active_accounts      = accounts_at_end; accounts_at_start + new + reactivated − churned = accounts_at_end
+--   gross_mrr_churn_rate = 100 · (churned + contraction) / mrr_at_start
+--   net_mrr_churn_rate   = 100 · (churned + contraction − expansion − reactivation) / mrr_at_start
+--   grr                  = 100 · (mrr_at_start − contraction − churned) / mrr_at_start
+--   nrr                  = 100 · (mrr_at_start + expansion − contraction − churned) / mrr_at_start
+-- The four rates cover the customers active at the start only and are NULL when their MRR at start is 0. accounts
+-- counts those active at the start or at the end. docs/kpis.md defines each movement. Amounts are summed as sent, in
+-- the one reporting currency (no conversion). No intervals: MRR is counted, not sampled.
 -- Parameters: grain ('month' | 'quarter'), first period start (date), as of (exclusive timestamp).
 WITH params AS (
   SELECT CAST(? AS VARCHAR) AS grain, CAST(? AS DATE) AS period_from, CAST(? AS TIMESTAMP) AS as_of
@@ -42,10 +50,10 @@ snapshots AS (
   -- accounts with an active subscription get a row, so a row means "active" exactly as in logo_churn_rate.
   SELECT x.period_start, x.at_end, i.account_id, sum(coalesce(p.mrr, 0e0)) AS mrr
   FROM instants x
-  JOIN known_intervals i ON i.started_at < x.at AND (i.ended_at IS NULL OR i.ended_at > x.at)
+  JOIN known_intervals i ON i.started_at < x.at AND coalesce(i.ended_at, TIMESTAMP '9999-12-31 00:00:00') > x.at
   LEFT JOIN {{database}}.subscription_prices p
     ON p.account_id = i.account_id AND p.subscription_id = i.subscription_id
-   AND p.priced_from < x.at AND (p.priced_until IS NULL OR p.priced_until >= x.at)
+   AND p.priced_from < x.at AND coalesce(p.priced_until, TIMESTAMP '9999-12-31 00:00:00') >= x.at
   GROUP BY x.period_start, x.at_end, i.account_id
 ),
 first_starts AS (
@@ -108,8 +116,16 @@ totals AS (
   FROM tagged
   GROUP BY period_start, segment_key, segment_value
 )
-SELECT period_start, segment_key, segment_value, accounts AS n, accounts_at_end AS value,
-       CAST(NULL AS DOUBLE) AS ci_low, CAST(NULL AS DOUBLE) AS ci_high,
-       accounts_at_start, new_accounts, reactivated_accounts, churned_accounts
+SELECT period_start, segment_key, segment_value, accounts,
+       accounts_at_start, accounts_at_end, new_accounts, reactivated_accounts, churned_accounts,
+       mrr_at_start, mrr_at_end, new_mrr, expansion_mrr, contraction_mrr, churned_mrr, reactivation_mrr,
+       CASE WHEN mrr_at_start > 0 THEN 100 * (churned_mrr + contraction_mrr) / mrr_at_start END AS gross_mrr_churn_rate,
+       CASE WHEN mrr_at_start > 0
+            THEN 100 * (churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr) / mrr_at_start END
+         AS net_mrr_churn_rate,
+       CASE WHEN mrr_at_start > 0 THEN 100 * (mrr_at_start - contraction_mrr - churned_mrr) / mrr_at_start END AS grr,
+       CASE WHEN mrr_at_start > 0
+            THEN 100 * (mrr_at_start + expansion_mrr - contraction_mrr - churned_mrr) / mrr_at_start END
+         AS nrr
 FROM totals
 ORDER BY period_start, segment_key NULLS FIRST, segment_value
