@@ -14,6 +14,8 @@ import { type RegisteredQuery, renderSql } from '../queries/registry.js';
 
 /** Where in the results bucket the workgroup puts query results. */
 const RESULTS_PREFIX = 'results/';
+/** Where Athena puts the data of a CREATE TABLE AS in a workgroup that enforces its results location. */
+const CTAS_PREFIX = 'tables/';
 
 export interface AnalyticsWorkgroupProps {
   /** The workgroup name. */
@@ -62,6 +64,12 @@ export class AnalyticsWorkgroup extends Construct {
           expiration: Duration.days(props.resultsRetentionDays ?? 7),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        {
+          // CTAS tables (the aggregation's per-run snapshots) land under tables/<query id>/: needed for minutes.
+          id: 'expire-ctas-tables',
+          prefix: CTAS_PREFIX,
+          expiration: Duration.days(1),
+        },
       ],
       ...(props.accessLogsBucket
         ? { serverAccessLogsBucket: props.accessLogsBucket, serverAccessLogsPrefix: 'athena-results/' }
@@ -102,16 +110,19 @@ export class AnalyticsWorkgroup extends Construct {
   }
 
   /**
-   * Saves each query of queries/ as a named query, its `{{database}}` filled in, named `<kind>/<id>` so analysts find
-   * them grouped in the console: the views as the CREATE VIEW statements the aggregation runs, the KPI, analysis and
-   * compaction SELECTs with their `?` parameters, listed in the description.
+   * Saves each file of queries/ as a named query, its `{{database}}` filled in and named after its path
+   * (`kpis/nps`, `views/unique_subscriptions`), so analysts find them grouped in the console: the views as the
+   * CREATE VIEW statements the aggregation runs, the KPI, analysis and compaction SELECTs with their `?` parameters,
+   * listed in the description. A file that serves several KPIs (kpis/revenue.sql) is saved once.
    */
   addRegisteredQueries(queries: readonly RegisteredQuery[]): CfnNamedQuery[] {
-    return queries.map((query) =>
-      this.addNamedQuery(`Query-${query.kind}-${query.id}`, {
-        name: `${query.kind}/${query.id}`,
-        description: namedQueryDescription(query),
-        queryString: renderSql(query, this.databaseName),
+    const byFile = new Map<string, RegisteredQuery[]>();
+    for (const query of queries) byFile.set(query.file, [...(byFile.get(query.file) ?? []), query]);
+    return [...byFile].map(([file, served]) =>
+      this.addNamedQuery(`Query-${file.replace(/[^A-Za-z0-9]/g, '-')}`, {
+        name: file.replace(/\.sql$/, ''),
+        description: namedQueryDescription(served),
+        queryString: renderSql(served[0]!, this.databaseName),
       }),
     );
   }
@@ -141,25 +152,39 @@ export class AnalyticsWorkgroup extends Construct {
     );
     // Athena writes each result (and reads it back for GetQueryResults) with the caller's credentials, under the
     // workgroup's enforced output location.
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}*`)],
-      }),
-    );
+    this.grantResultObjects(grantee, RESULTS_PREFIX, 'Athena names each result object after its query id');
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:ListBucket', 's3:GetBucketLocation'],
         resources: [this.resultsBucket.bucketArn],
       }),
     );
+  }
+
+  /**
+   * Lets a function create tables with CREATE TABLE AS in this workgroup: their data goes under tables/<query id>/ of
+   * the results bucket (expired after a day). The Glue side is granted by the data lake.
+   */
+  grantTableCreation(grantee: IGrantable): void {
+    this.grantResultObjects(
+      grantee,
+      CTAS_PREFIX,
+      'Athena writes a CREATE TABLE AS under a folder named after its query id',
+    );
+  }
+
+  private grantResultObjects(grantee: IGrantable, prefix: string, why: string): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [this.resultsBucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       const results = this.resultsBucket.node.defaultChild as CfnBucket;
       Validations.of(grantee.grantPrincipal).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(results)}.Arn>/${RESULTS_PREFIX}*]`,
-        reason:
-          'Athena names each result object after its query id; the grant covers the results/ prefix of the ' +
-          'workgroup results bucket only.',
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(results)}.Arn>/${prefix}*]`,
+        reason: `${why}; the grant covers the ${prefix} prefix of the workgroup results bucket only.`,
       });
     }
   }
@@ -168,10 +193,15 @@ export class AnalyticsWorkgroup extends Construct {
 /** Athena keeps at most 1024 characters of a named query's description. */
 const DESCRIPTION_LIMIT = 1024;
 
-function namedQueryDescription(query: RegisteredQuery): string {
+function namedQueryDescription(served: readonly RegisteredQuery[]): string {
+  const [query] = served as [RegisteredQuery, ...RegisteredQuery[]];
   const parameters = query.parameters.length
     ? ` Parameters, in order: ${query.parameters.map((parameter) => parameter.name).join(', ')}.`
     : '';
-  const text = `${query.title}. ${query.description}${parameters}`;
+  const what =
+    served.length === 1
+      ? `${query.title}. ${query.description}`
+      : `${served.map((each) => each.title).join(', ')}: one row per period and segment, a column each.`;
+  const text = `${what}${parameters}`;
   return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
 }

@@ -253,6 +253,29 @@ export class DataLake extends Construct {
     );
   }
 
+  /**
+   * Lets a function create, read and drop the aggregation's per-run snapshot tables (named with a fixed prefix, one
+   * set per run, so their names are not known in advance), and list the database's tables to sweep stale ones.
+   */
+  grantSnapshotTables(grantee: IGrantable, tablePrefix: string): void {
+    const snapshots = this.glueArn('table', `${this.databaseName}/${tablePrefix}*`);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable', 'glue:GetTables'],
+        resources: [this.glueArn('catalog'), this.glueArn('database', this.databaseName), snapshots],
+      }),
+    );
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      Validations.of(grantee.grantPrincipal).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagString(this, snapshots)}]`,
+        reason:
+          'Each aggregation run materializes its views as tables named after the run; the grant covers tables ' +
+          `with the ${tablePrefix} prefix in the lake database only.`,
+      });
+    }
+  }
+
   private glueArn(resource: string, name?: string): string {
     return Stack.of(this).formatArn({ service: 'glue', resource, ...(name ? { resourceName: name } : {}) });
   }
@@ -289,6 +312,28 @@ const PREFIX_CONTENTS: Readonly<Record<string, string>> = {
   [TABLES_PREFIX]: 'one JSON-lines object per delivery and table',
   [COMPACTED_PREFIX]: 'the Parquet files of compacted days, named by Athena',
 };
+
+/**
+ * A string as cdk-nag prints it in a finding: literals as they are, `Ref`s as `<Name>`, attributes as
+ * `<LogicalId.Attribute>`. An ARN built by formatArn is literal where the stack's environment is known (a
+ * `cdk synth` with a region) and a reference where it is not (the tests), so acknowledgements are built the same way.
+ */
+function nagString(scope: Construct, value: string): string {
+  const resolved: unknown = Stack.of(scope).resolve(value);
+  if (typeof resolved === 'string') return resolved;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`cannot name ${JSON.stringify(resolved)} as cdk-nag does`);
+  return join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      if (ref) return `<${ref}>`;
+      const attribute = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+      if (attribute) return `<${attribute[0]}.${attribute[1]}>`;
+      throw new Error(`cannot name ${JSON.stringify(part)} as cdk-nag does`);
+    })
+    .join(join[0]);
+}
 
 /** How cdk-nag names an attribute of a resource in its findings: `<LogicalId.Attribute>`. */
 function nagReference(resource: CfnResource, attribute: string): string {

@@ -1,6 +1,6 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ALL_QUERIES, VIEWS } from '../queries/registry.js';
+import { ALL_QUERIES, SNAPSHOT_TABLE_PREFIX, VIEWS } from '../queries/registry.js';
 import type { AnalyticsWorkgroup } from './analytics-workgroup.js';
 import type { DataLake } from './data-lake.js';
 import type { KpiStore } from './kpi-store.js';
@@ -74,6 +74,9 @@ export class KpiAggregation extends Construct {
     props.workgroup.grantQueryExecution(fn);
     props.lake.grantTableQueries(fn, views);
     props.lake.grantViewDefinitions(fn, views);
+    // Each run materializes the history views once (CREATE TABLE AS), instead of scanning the lake for each query.
+    props.workgroup.grantTableCreation(fn);
+    props.lake.grantSnapshotTables(fn, SNAPSHOT_TABLE_PREFIX);
     props.kpiStore.grantReadData(fn);
     props.kpiStore.grantWriteData(fn);
 

@@ -164,6 +164,25 @@ export const VIEWS: readonly RegisteredQuery[] = [
   },
 ];
 
+/** Snapshot tables are named `<prefix><base-36 creation time>_<random>_<view>` in the lake database. */
+export const SNAPSHOT_TABLE_PREFIX = 'cs_pulse_snapshot_';
+
+/**
+ * The views many queries of one aggregation read over their whole history (churn, revenue, cohorts, survival, the
+ * segments of every KPI): Athena materializes them once per run (AthenaSqlEngine.snapshotViews) instead of scanning
+ * the lake again for each query. The survey views are left out: their queries read a few dt partitions at a time,
+ * and all_accounts is read by no query.
+ */
+export const MATERIALIZED_VIEWS: readonly string[] = [
+  'all_account_attributes',
+  'all_subscriptions',
+  'unique_subscriptions',
+  'account_segments',
+  'subscription_prices',
+  'subscription_intervals',
+  'account_activity',
+];
+
 export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'nps',

@@ -45,7 +45,7 @@ export const queryCommand: Command = {
        npm run query -- <name> --engine athena --workgroup <workgroup> [--database <glue database>] [...]
 
 Runs one of the queries in queries/ on the local lake with DuckDB, or with --engine athena on the deployed lake in
-Athena: the same SQL as the named query <kind>/<name> in the workgroup (docs/deploy.md). On Athena the views are the
+Athena: the same SQL as the named query of that file in the workgroup (docs/deploy.md). On Athena the views are the
 ones the aggregation keeps up to date; credentials and region come from the usual AWS settings (AWS_PROFILE,
 AWS_REGION). --database defaults to the workgroup's stage: cs-pulse-<stage> queries cs_pulse_<stage>.
 

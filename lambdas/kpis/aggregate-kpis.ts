@@ -69,6 +69,15 @@ export interface AggregateReport {
  * then reads only those periods' partitions. `backfill` recomputes every period the lake has.
  */
 export async function aggregateKpis(options: AggregateOptions): Promise<AggregateReport> {
+  try {
+    return await aggregate(options);
+  } finally {
+    // Snapshots belong to one run: the next one (the same Lambda container, say) recreates the views first.
+    await options.engine.releaseSnapshots?.();
+  }
+}
+
+async function aggregate(options: AggregateOptions): Promise<AggregateReport> {
   const startedAt = options.now();
   const extent = await scanLake(options.lake, options.backfill ? undefined : await changedSince(options));
   const changedFrom = extent.earliestChanged;

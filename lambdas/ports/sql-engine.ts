@@ -15,11 +15,14 @@ export interface SqlEngine {
   /** Runs one statement and returns its rows with numbers as numbers and dates as `YYYY-MM-DD` text. */
   query(sql: string, parameters?: readonly SqlValue[]): Promise<SqlRow[]>;
   /**
-   * Optional: compute these views once and serve them from memory for the queries that follow, because several KPI
-   * queries read the same deduplicated views in one aggregation. Engines that scale out (Athena) need no such help
-   * and leave it undefined.
+   * Optional: compute these views once and read the results in the queries that follow, because several KPI queries
+   * read the same deduplicated views in one aggregation. DuckDB keeps them in memory; Athena writes the ones it is
+   * configured to materialize as Parquet tables (CTAS) and rewrites later statements to read those, so the history
+   * is scanned once per run rather than once per query. Call the views in dependency order.
    */
   snapshotViews?(views: readonly string[]): Promise<void>;
+  /** Optional: forget the snapshots (Athena drops its tables), so later statements read the views again. */
+  releaseSnapshots?(): Promise<void>;
   /**
    * Appends the rows a SELECT returns (a lake table's columns, then dt) to that table's compacted Parquet copy,
    * `<table>_compacted`, under `compacted/<table>/dt=<dt>/`, and makes them visible to the queries that follow.

@@ -1,6 +1,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { MATERIALIZED_VIEWS } from '../../queries/registry.js';
 import { AthenaSqlEngine } from '../adapters/athena-sql-engine.js';
 import { DynamoDbKpiStore } from '../adapters/dynamodb-kpi-store.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
@@ -90,6 +91,7 @@ function athenaLake(values: z.infer<typeof athenaLakeSchema>): AthenaLake {
       workGroup: values.CS_PULSE_ATHENA_WORKGROUP,
       database: values.CS_PULSE_GLUE_DATABASE,
       deadlineMs: values.CS_PULSE_ATHENA_DEADLINE_SECONDS * 1000,
+      materializedViews: MATERIALIZED_VIEWS,
     }),
     lake: new S3ObjectStore({ bucket: values.CS_PULSE_LAKE_BUCKET }),
     clock: systemClock,

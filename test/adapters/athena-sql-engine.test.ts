@@ -6,7 +6,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AthenaQueryError,
   AthenaSqlEngine,
@@ -164,5 +164,76 @@ describe('the Athena SQL engine', () => {
   it('writes literals the way Trino reads them', () => {
     expect([null, true, 1.5, 'x'].map(toAthenaLiteral)).toEqual(['NULL', 'TRUE', '1.5', "'x'"]);
     expect(() => toAthenaLiteral(Number.NaN)).toThrow();
+  });
+
+  describe('snapshots of views', () => {
+    const sent = () =>
+      athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.QueryString ?? '');
+    const materializing = () =>
+      new AthenaSqlEngine({
+        client: new AthenaClient({ region: 'eu-west-1' }),
+        workGroup: 'cs-pulse',
+        database: 'cs_pulse',
+        sleep: async () => {},
+        materializedViews: ['a', 'b'],
+        now: () => Date.parse('2026-05-01T12:00:00Z'),
+      });
+
+    beforeEach(() => {
+      states('SUCCEEDED');
+      athena
+        .on(GetQueryResultsCommand)
+        .resolves({ ResultSet: { Rows: [], ResultSetMetadata: { ColumnInfo: [] } } });
+    });
+
+    it('rewrites only whole references to a snapshotted view of its own database', async () => {
+      const subject = materializing();
+      await subject.query('-- a\nCREATE OR REPLACE VIEW cs_pulse.a AS SELECT x FROM cs_pulse.t');
+      await subject.query(
+        'CREATE OR REPLACE VIEW cs_pulse.b AS SELECT x FROM cs_pulse.a JOIN cs_pulse.a_wide USING (x)',
+      );
+      await subject.query('CREATE OR REPLACE VIEW cs_pulse.c AS SELECT x FROM cs_pulse.b');
+      await subject.snapshotViews(['a', 'b', 'c']);
+      await subject.query('SELECT * FROM cs_pulse.a, cs_pulse.a_wide, other.a, cs_pulse.b b2, cs_pulse.c');
+
+      const [, , , , createA, createB, select] = sent();
+      const tableA =
+        /^CREATE TABLE cs_pulse\.(cs_pulse_snapshot_\w+_a) WITH \(format = 'PARQUET'\) AS\nSELECT x FROM cs_pulse\.t$/.exec(
+          createA!,
+        )?.[1];
+      expect(tableA).toBeDefined();
+      expect(createB).toMatch(
+        new RegExp(`AS\\nSELECT x FROM cs_pulse\\.${tableA} JOIN cs_pulse\\.a_wide USING \\(x\\)$`),
+      );
+      const tableB = /^CREATE TABLE cs_pulse\.(\w+_b) /.exec(createB!)?.[1];
+      // c is not materialized: it is read as the view it is.
+      expect(select).toBe(
+        `SELECT * FROM cs_pulse.${tableA}, cs_pulse.a_wide, other.a, cs_pulse.${tableB} b2, cs_pulse.c`,
+      );
+
+      await subject.releaseSnapshots();
+      await subject.query('SELECT * FROM cs_pulse.a');
+      expect(sent().slice(-3)).toEqual([
+        `DROP TABLE IF EXISTS cs_pulse.${tableA}`,
+        `DROP TABLE IF EXISTS cs_pulse.${tableB}`,
+        'SELECT * FROM cs_pulse.a',
+      ]);
+    });
+
+    it('goes on when stale snapshots cannot be listed', async () => {
+      const subject = materializing();
+      await subject.query('CREATE OR REPLACE VIEW cs_pulse.a AS SELECT 1 AS x');
+      athena
+        .on(StartQueryExecutionCommand, { QueryString: "SHOW TABLES IN cs_pulse 'cs_pulse_snapshot_*'" })
+        .rejects(new Error('AccessDeniedException: glue:GetTables'));
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        await subject.snapshotViews(['a']);
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining('could not list stale snapshot tables'));
+      } finally {
+        warn.mockRestore();
+      }
+      expect(sent().at(-1)).toMatch(/^CREATE TABLE cs_pulse\.cs_pulse_snapshot_\w+_a /);
+    });
   });
 });

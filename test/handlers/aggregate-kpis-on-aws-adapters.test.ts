@@ -17,6 +17,7 @@ import { localHome } from '../../lambdas/local/home.js';
 import { type LocalKpiStore, serveLocalKpiStore } from '../../lambdas/local/local-kpi-store.js';
 import { fixedClock } from '../../lambdas/ports/clock.js';
 import { aggregationDependenciesFromEnvironment } from '../../lambdas/runtime/analytics-environment.js';
+import { MATERIALIZED_VIEWS, VIEWS } from '../../queries/registry.js';
 import { type LocalS3, startLocalS3 } from '../support/s3rver.js';
 import { withTempHome } from '../support/temp-home.js';
 
@@ -88,6 +89,8 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
         workGroup: 'cs-pulse-test',
         database: 'cs_pulse_test',
         sleep: async () => {},
+        materializedViews: MATERIALIZED_VIEWS,
+        now: () => clock.now().getTime(),
       }),
       lake,
       store: kpiStore.store,
@@ -123,6 +126,14 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
       const month = isoDate(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1)));
       const previous = isoDate(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() - 1, 1)));
       const statement = statements.find((candidate) => candidate.sql === sql)!;
+      if (sql.startsWith('SHOW TABLES')) {
+        return {
+          ResultSet: {
+            ResultSetMetadata: { ColumnInfo: [{ Name: 'tab_name', Type: 'varchar' }] },
+            Rows: [row(staleSnapshot()), row(liveSnapshot())],
+          },
+        };
+      }
       if (sql.startsWith('-- nps:') && statement.parameters[0] === "'month'") {
         return {
           ResultSet: { ResultSetMetadata: { ColumnInfo: NPS_COLUMNS }, Rows: npsRows(previous, month) },
@@ -131,6 +142,12 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
       return { ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } };
     });
   });
+
+  // Snapshot tables another run left: one two hours old (a crashed run), one from a run still going.
+  const staleSnapshot = () =>
+    `cs_pulse_snapshot_${(clock.now().getTime() - 2 * 3600_000).toString(36)}_crash1_all_subscriptions`;
+  const liveSnapshot = () =>
+    `cs_pulse_snapshot_${(clock.now().getTime() - 600_000).toString(36)}_other1_all_subscriptions`;
 
   const npsPeriodFrom = () =>
     statements.findLast(
@@ -173,6 +190,56 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
     expect((await kpiStore.store.summary('month'))?.metrics.nps?.current).toMatchObject({
       change_significant: true,
     });
+  });
+
+  it('materializes the history views once per run, reads them in the queries after, and drops them at the end', async () => {
+    await invoke({});
+    const sql = statements.map((statement) => statement.sql);
+    const created = sql.filter((text) => text.startsWith('CREATE TABLE cs_pulse_test.cs_pulse_snapshot_'));
+    const tableOf = (view: string) =>
+      created
+        .find((text) => text.includes(`_${view} WITH`))
+        ?.match(/^CREATE TABLE cs_pulse_test\.(cs_pulse_snapshot_\w+) WITH/)?.[1];
+    // In dependency order, only the views read over their whole history, after all the views were (re)defined.
+    const materialized = created.map(
+      (text) =>
+        /^CREATE TABLE cs_pulse_test\.cs_pulse_snapshot_[0-9a-z]+_[0-9a-z]+_(\w+) WITH/.exec(text)?.[1],
+    );
+    expect(materialized).toEqual([...MATERIALIZED_VIEWS]);
+    expect(sql.findIndex((text) => text.startsWith('CREATE TABLE'))).toBeGreaterThan(
+      sql.findLastIndex((text) => text.includes('CREATE OR REPLACE VIEW')),
+    );
+    // Each snapshot is built from the ones before it: unique_subscriptions from all_subscriptions' table.
+    const unique = created.find((text) => text.includes('_unique_subscriptions WITH'))!;
+    expect(unique).toContain(`cs_pulse_test.${tableOf('all_subscriptions')}`);
+    expect(unique).not.toMatch(/cs_pulse_test\.all_subscriptions\b/);
+    // The KPI queries read the snapshots, and the survey views (pruned by dt) directly.
+    const revenue = sql.find((text) => text.startsWith('-- Revenue KPIs'))!;
+    expect(revenue).not.toMatch(
+      /cs_pulse_test\.(unique_subscriptions|subscription_intervals|subscription_prices|account_activity|account_segments)\b/,
+    );
+    expect(revenue).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
+    const nps = sql.find((text) => text.startsWith('-- nps:'))!;
+    expect(nps).toContain('cs_pulse_test.unique_survey_responses');
+    expect(nps).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
+    // Dropped at the end: this run's snapshots and the crashed run's, not the one of a run still going.
+    const dropped = sql.filter((text) => text.startsWith('DROP TABLE IF EXISTS'));
+    expect(dropped.sort()).toEqual(
+      [
+        ...created.map(
+          (text) =>
+            `DROP TABLE IF EXISTS cs_pulse_test.${/^CREATE TABLE cs_pulse_test\.(\w+)/.exec(text)![1]}`,
+        ),
+        `DROP TABLE IF EXISTS cs_pulse_test.${staleSnapshot()}`,
+      ].sort(),
+    );
+  });
+
+  it('defines the views afresh on the next run, never against the last run’s snapshots', async () => {
+    await invoke({});
+    const definitions = statements.filter((statement) => statement.sql.includes('CREATE OR REPLACE VIEW'));
+    expect(definitions).toHaveLength(VIEWS.length);
+    for (const definition of definitions) expect(definition.sql).not.toContain('cs_pulse_snapshot_');
   });
 
   it('recomputes only the periods time moves when nothing was written since the last run', async () => {

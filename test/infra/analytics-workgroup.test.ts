@@ -54,7 +54,11 @@ describe('AnalyticsWorkgroup', () => {
     template.hasResource('AWS::S3::Bucket', {
       Properties: Match.objectLike({
         LifecycleConfiguration: {
-          Rules: [Match.objectLike({ ExpirationInDays: 3, Status: 'Enabled' })],
+          Rules: [
+            Match.objectLike({ ExpirationInDays: 3, Status: 'Enabled' }),
+            // CREATE TABLE AS data (the aggregation's per-run snapshots) is needed for minutes only.
+            Match.objectLike({ Prefix: 'tables/', ExpirationInDays: 1, Status: 'Enabled' }),
+          ],
         },
         PublicAccessBlockConfiguration: Match.objectLike({
           BlockPublicAcls: true,
@@ -107,9 +111,10 @@ describe('the named queries of the deployed workgroup', () => {
     (query) => query.Properties,
   );
 
-  it('has one per file in queries/, named <kind>/<id>, in the cs-pulse workgroup and database', () => {
+  it('has one per file in queries/, named after its path, in the cs-pulse workgroup and database', () => {
+    const files = [...new Set(ALL_QUERIES.map((query) => query.file))];
     expect(named.map((query) => query.Name).sort()).toEqual(
-      ALL_QUERIES.map((query) => `${query.kind}/${query.id}`).sort(),
+      files.map((file) => file.replace(/\.sql$/, '')).sort(),
     );
     for (const query of named)
       expect(query).toMatchObject({ Database: 'cs_pulse_dev', WorkGroup: 'cs-pulse-dev' });
@@ -117,7 +122,7 @@ describe('the named queries of the deployed workgroup', () => {
 
   it('holds exactly the SQL the jobs run, with the database filled in', () => {
     for (const query of ALL_QUERIES) {
-      const saved = named.find((candidate) => candidate.Name === `${query.kind}/${query.id}`)!;
+      const saved = named.find((candidate) => candidate.Name === query.file.replace(/\.sql$/, ''))!;
       expect(saved.QueryString).toBe(renderSql(query, 'cs_pulse_dev'));
       expect(saved.QueryString).not.toContain('{{database}}');
       if (query.kind === 'view')
@@ -126,10 +131,13 @@ describe('the named queries of the deployed workgroup', () => {
   });
 
   it('lists the ? parameters in order in the description, within Athena’s 1024 characters', () => {
-    const nps = named.find((query) => query.Name === 'kpi/nps')!;
+    const nps = named.find((query) => query.Name === 'kpis/nps')!;
     expect(nps.Description).toContain(
       'Parameters, in order: grain, period_from, as_of, low_sample_min, first_dt, last_dt.',
     );
     for (const query of named) expect(query.Description.length).toBeLessThanOrEqual(1024);
+    // One file, six KPIs: saved once, all six named.
+    const revenue = named.find((query) => query.Name === 'kpis/revenue')!;
+    expect(revenue.Description).toMatch(/^Monthly recurring revenue, Active accounts, .*Net MRR retention: /);
   });
 });

@@ -172,7 +172,15 @@ describe('KpiAggregation', () => {
     for (const view of VIEWS) expect(definable).toContain(`:table/cs_pulse_dev/${view.id}"`);
     expect(definable).not.toMatch(/:table\/cs_pulse_dev\/(subscriptions|survey_responses|raw_deliveries)"/);
     expect(glue('glue:GetTable') + definable).not.toMatch(/cs_pulse_dev\/\*/);
-    expect(statements.flatMap((statement) => statement.Action)).not.toContain('glue:DeleteTable');
+    expect(definable).not.toMatch(/:table\/cs_pulse_dev\/(?!cs_pulse_snapshot_)[a-z_]*\*/);
+    // Dropping is for its own per-run snapshot tables, nothing else.
+    const droppable = statements.filter((statement) => statement.Action.includes('glue:DeleteTable'));
+    expect(JSON.stringify(droppable.map((statement) => statement.Resource))).toMatch(
+      /:table\/cs_pulse_dev\/cs_pulse_snapshot_\*"/,
+    );
+    expect(JSON.stringify(droppable.map((statement) => statement.Resource))).not.toMatch(
+      /:table\/cs_pulse_dev\/(?!cs_pulse_snapshot_)/,
+    );
   });
 
   it('may read and write the KPI table', () => {
