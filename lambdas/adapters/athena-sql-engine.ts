@@ -10,6 +10,7 @@ import {
 import { SNAPSHOT_TABLE_PREFIX } from '../../queries/registry.js';
 import { compactedTableName, type LakeTable } from '../lake/layout.js';
 import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
+import { athenaStatement } from './athena-placeholders.js';
 
 export interface AthenaSqlEngineOptions {
   readonly client: AthenaClient;
@@ -65,8 +66,9 @@ const NUMERIC_TYPES = new Set([
 ]);
 
 /**
- * The SQL engine on AWS: Athena (Trino engine v3) over the Glue tables. Values are sent as ExecutionParameters, never
- * spliced into the SQL; results come back typed from the result set metadata.
+ * The SQL engine on AWS: Athena (Trino engine v3) over the Glue tables. Values travel as SQL literals: as
+ * ExecutionParameters where Athena allows them (a WHERE clause), written into the statement elsewhere (see
+ * athena-placeholders.ts); results come back typed from the result set metadata.
  */
 export class AthenaSqlEngine implements SqlEngine {
   readonly name = 'athena' as const;
@@ -169,12 +171,13 @@ export class AthenaSqlEngine implements SqlEngine {
   }
 
   private async run(sql: string, parameters: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    const { queryString, executionParameters } = athenaStatement(sql, parameters);
     const started = await this.client.send(
       new StartQueryExecutionCommand({
-        QueryString: sql,
+        QueryString: queryString,
         WorkGroup: this.workGroup,
         QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: this.database },
-        ...(parameters.length > 0 ? { ExecutionParameters: parameters.map(toAthenaLiteral) } : {}),
+        ...(executionParameters.length > 0 ? { ExecutionParameters: [...executionParameters] } : {}),
       }),
     );
     const id = started.QueryExecutionId;
@@ -266,17 +269,6 @@ export class AthenaSqlEngine implements SqlEngine {
     } while (token);
     return rows;
   }
-}
-
-/** ExecutionParameters are SQL literals: text quoted with quotes doubled, numbers as they are. */
-export function toAthenaLiteral(value: SqlValue): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`cannot send ${value} to Athena`);
-    return String(value);
-  }
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  return `'${value.replaceAll("'", "''")}'`;
 }
 
 function fromAthena(text: string | undefined, type: string): SqlValue {

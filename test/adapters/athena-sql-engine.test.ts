@@ -7,11 +7,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  AthenaQueryError,
-  AthenaSqlEngine,
-  toAthenaLiteral,
-} from '../../lambdas/adapters/athena-sql-engine.js';
+import { AthenaQueryError, AthenaSqlEngine } from '../../lambdas/adapters/athena-sql-engine.js';
 
 // No Athena emulator exists, so the client is mocked at the SDK boundary as a state machine of query states.
 const athena = mockClient(AthenaClient);
@@ -159,11 +155,6 @@ describe('the Athena SQL engine', () => {
     expect(athena.commandCalls(StopQueryExecutionCommand)[0]!.args[0].input).toEqual({
       QueryExecutionId: 'q-1',
     });
-  });
-
-  it('writes literals the way Trino reads them', () => {
-    expect([null, true, 1.5, 'x'].map(toAthenaLiteral)).toEqual(['NULL', 'TRUE', '1.5', "'x'"]);
-    expect(() => toAthenaLiteral(Number.NaN)).toThrow();
   });
 
   describe('snapshots of views', () => {

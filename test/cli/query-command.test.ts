@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { findQuery, renderSql } from '../../queries/registry.js';
+import { placeholdersInWhere } from '../../lambdas/adapters/athena-placeholders.js';
 import { cli } from '../support/cli.js';
 
 // No Athena emulator exists: the client is mocked at the SDK boundary, for every client the command makes.
@@ -81,17 +81,17 @@ describe('npm run query -- <name> --engine athena', () => {
     expect(input).toMatchObject({
       WorkGroup: 'cs-pulse-prod-eu',
       QueryExecutionContext: { Database: 'cs_pulse_prod_eu' },
-      QueryString: renderSql(findQuery('nps')!, 'cs_pulse_prod_eu'),
     });
-    // grain, period_from, as_of, low_sample_min (a number, unquoted), first_dt, last_dt.
+    // Athena takes execution parameters in WHERE clauses only: the dt bounds travel as ExecutionParameters, while the
+    // params CTE's grain, period_from, as_of and low_sample_min (a number, unquoted) are written in as literals.
     expect(input.ExecutionParameters).toEqual([
-      "'quarter'",
-      "'2000-01-01'",
-      expect.stringMatching(/^'\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}'$/),
-      '30',
       "'2000-01-01'",
       expect.stringMatching(/^'\d{4}-\d{2}-\d{2}'$/),
     ]);
+    expect(input.QueryString).toMatch(
+      /SELECT CAST\('quarter' AS VARCHAR\) AS grain, CAST\('2000-01-01' AS DATE\) AS period_from, CAST\('\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}' AS TIMESTAMP\) AS as_of,\s+CAST\(30 AS INTEGER\) AS low_sample_min/,
+    );
+    expect(input.QueryString).toContain('FROM cs_pulse_prod_eu.');
   });
 
   it('takes the database from --database when the workgroup is not a cs-pulse stage’s', async () => {
@@ -114,9 +114,15 @@ describe('npm run query -- <name> --engine athena', () => {
     expect(athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input).toMatchObject({
       WorkGroup: 'analysts',
       QueryExecutionContext: { Database: 'lake_copy' },
-      QueryString: renderSql(findQuery('churn_drivers')!, 'lake_copy'),
-      ExecutionParameters: [expect.stringMatching(/^'/), '90'],
     });
+    const { QueryString, ExecutionParameters } =
+      athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(ExecutionParameters).toBeUndefined();
+    expect(QueryString).toMatch(
+      /SELECT CAST\('[^']+' AS TIMESTAMP\) AS as_of, CAST\(90 AS INTEGER\) AS horizon_days/,
+    );
+    expect(placeholdersInWhere(QueryString!)).toEqual([]);
+    expect(QueryString).toContain('FROM lake_copy.');
   });
 
   it('refuses a missing workgroup, a database it cannot guess, a bad name and an unknown engine, sending nothing', async () => {
