@@ -7,7 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // The closing "N passed, N failed" line lets CI tell a run that tested something from one that did not.
     reporters: ['default', './test/support/summary-reporter.ts'],
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // POWERTOOLS_LOG_LEVEL: the handlers' JSON logs (a refused webhook is an INFO line) only from errors up in tests.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' },
     projects: [
       {
         extends: true,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
@@ -12,6 +12,7 @@ import {
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../lambdas/runtime/metric-names.js';
 
 /** The repository root: entries, the lock file and tsconfig are found from here, wherever `cdk` runs. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -95,6 +96,10 @@ export class CsPulseFunction extends NodejsFunction {
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
+        // Powertools (lambdas/runtime/observability.ts): the stack's name is the `service` of every log line and
+        // metric, so two stages in one account stay apart; lib/operations.ts alarms on the same names.
+        POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
       bundling: {
         format: OutputFormat.ESM,

@@ -5,6 +5,7 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  Metric,
   Stats,
   TextWidget,
   TreatMissingData,
@@ -17,6 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMES, METRICS_NAMESPACE } from '../lambdas/runtime/metric-names.js';
 import type { AnalyticsWorkgroup } from './analytics-workgroup.js';
 import type { DataLake } from './data-lake.js';
 import type { PublicHttpApi } from './http-api.js';
@@ -102,6 +104,7 @@ export class Operations extends Construct {
       ]),
     );
     this.monitorFunction('Ingest', props.ingest.function);
+    this.monitorApplicationMetrics();
 
     const output = (outputId: string, value: string, description: string) =>
       new CfnOutput(Stack.of(this), outputId, { value, description });
@@ -138,6 +141,51 @@ export class Operations extends Construct {
       graph(`${label} Lambda duration (p50, p99)`, [
         fn.metricDuration({ period: FIVE_MINUTES, statistic: Stats.p(50) }),
         fn.metricDuration({ period: FIVE_MINUTES, statistic: Stats.p(99) }),
+      ]),
+    );
+  }
+
+  /** The metric the handlers publish under this name (Powertools, embedded metric format), summed over 5 minutes. */
+  applicationMetric(metricName: string, statistic: string = Stats.SUM): Metric {
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: Stack.of(this).stackName },
+      period: FIVE_MINUTES,
+      statistic,
+    });
+  }
+
+  /**
+   * What the handlers report about the work itself: webhook events taken, ignored and refused, KPI points written
+   * and how long aggregation took, days compacted. Alarms when deliveries keep failing their signature check.
+   */
+  private monitorApplicationMetrics(): void {
+    this.addAlarm(
+      'WebhookSignaturesRejected',
+      this.applicationMetric(METRIC_NAMES.webhookSignaturesRejected),
+      {
+        threshold: 10,
+        description:
+          'At least 10 webhook deliveries in 5 minutes carried no valid signature: a signing secret changed on one ' +
+          'side only (the ingest logs name the source), or someone is probing the endpoint. Vendors retry, but ' +
+          'not forever.',
+      },
+    );
+    this.dashboard.addWidgets(
+      graph('Webhook events', [
+        this.applicationMetric(METRIC_NAMES.webhookEventsAccepted),
+        this.applicationMetric(METRIC_NAMES.webhookEventsIgnored),
+        this.applicationMetric(METRIC_NAMES.webhooksRejected),
+        this.applicationMetric(METRIC_NAMES.webhookSignaturesRejected),
+      ]),
+      graph('KPI aggregation', [
+        this.applicationMetric(METRIC_NAMES.kpiPointsWritten),
+        this.applicationMetric(METRIC_NAMES.aggregationDuration, Stats.MAXIMUM),
+      ]),
+      graph('Lake compaction', [
+        this.applicationMetric(METRIC_NAMES.daysCompacted),
+        this.applicationMetric(METRIC_NAMES.compactedFilesDeleted),
       ]),
     );
   }

@@ -1,3 +1,4 @@
+import middy from '@middy/core';
 import { z } from 'zod';
 import { aggregateKpis } from '../kpis/aggregate-kpis.js';
 import {
@@ -5,6 +6,13 @@ import {
   aggregationDependenciesFromEnvironment,
 } from '../runtime/analytics-environment.js';
 import { lazily } from '../runtime/lazily.js';
+import {
+  lambdaObservability,
+  METRIC_NAMES,
+  MetricUnit,
+  type Observability,
+  observed,
+} from '../runtime/observability.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -31,32 +39,43 @@ export interface AggregationSummary {
 }
 
 /** The scheduled KPI aggregation on AWS: queries/ on Athena, KPIs into DynamoDB. A failure throws, for the retries. */
-export function createAggregateKpisHandler(dependencies: () => Promise<AggregationDependencies>) {
-  return async (event: unknown): Promise<AggregationSummary> => {
-    const { mode } = aggregationRequestSchema.parse(event ?? {});
-    const deps = await dependencies();
-    const asOf = deps.clock.now();
-    const report = await aggregateKpis({
-      engine: deps.engine,
-      lake: deps.lake,
-      store: deps.store,
-      asOf,
-      now: () => deps.clock.now(),
-      backfill: mode === 'full',
-      ...(mode === 'backfill' ? { changedSince: new Date(asOf.getTime() - deps.backfillDays * DAY_MS) } : {}),
-      lowSampleMin: deps.lowSampleMin,
-      churnHorizonDays: deps.churnHorizonDays,
+export function createAggregateKpisHandler(
+  dependencies: () => Promise<AggregationDependencies>,
+  observability: Observability = lambdaObservability(),
+) {
+  const { logger, metrics } = observability;
+  return middy<unknown, AggregationSummary>()
+    .use(observed(observability, { recordsMetrics: true }))
+    .handler(async (event) => {
+      const { mode } = aggregationRequestSchema.parse(event ?? {});
+      const deps = await dependencies();
+      const asOf = deps.clock.now();
+      const report = await aggregateKpis({
+        engine: deps.engine,
+        lake: deps.lake,
+        store: deps.store,
+        asOf,
+        now: () => deps.clock.now(),
+        backfill: mode === 'full',
+        ...(mode === 'backfill'
+          ? { changedSince: new Date(asOf.getTime() - deps.backfillDays * DAY_MS) }
+          : {}),
+        lowSampleMin: deps.lowSampleMin,
+        churnHorizonDays: deps.churnHorizonDays,
+      });
+      const summary: AggregationSummary = {
+        mode,
+        asOf: asOf.toISOString(),
+        from: report.from,
+        points: report.runs.reduce((sum, run) => sum + run.written, 0),
+        seconds: (deps.clock.now().getTime() - asOf.getTime()) / 1000,
+      };
+      metrics?.addMetadata('mode', mode);
+      metrics?.addMetric(METRIC_NAMES.kpiPointsWritten, MetricUnit.Count, summary.points);
+      metrics?.addMetric(METRIC_NAMES.aggregationDuration, MetricUnit.Seconds, summary.seconds);
+      logger.info('aggregated', { ...summary });
+      return summary;
     });
-    const summary: AggregationSummary = {
-      mode,
-      asOf: asOf.toISOString(),
-      from: report.from,
-      points: report.runs.reduce((sum, run) => sum + run.written, 0),
-      seconds: (deps.clock.now().getTime() - asOf.getTime()) / 1000,
-    };
-    console.info(JSON.stringify({ message: 'aggregated', ...summary }));
-    return summary;
-  };
 }
 
 export const handler = createAggregateKpisHandler(lazily(aggregationDependenciesFromEnvironment));

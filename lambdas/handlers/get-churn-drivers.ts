@@ -8,12 +8,17 @@ import { jsonResponse } from '../http/problem.js';
 import { problemDetails } from '../http/problem-middleware.js';
 import { parseQuery } from '../http/query-parameters.js';
 import { lazily } from '../runtime/lazily.js';
+import { lambdaObservability, type Observability, observed } from '../runtime/observability.js';
 import { readApiDependenciesFromEnvironment } from '../runtime/read-api-environment.js';
 
 /** `GET /v1/insights/churn-drivers`: churn after survey answers, CES against NPS as predictors, and ARR at risk. */
-export function createGetChurnDriversHandler(dependencies: () => Promise<ReadApiDependencies>) {
+export function createGetChurnDriversHandler(
+  dependencies: () => Promise<ReadApiDependencies>,
+  observability: Observability = lambdaObservability(),
+) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(problemDetails())
+    .use(observed(observability, { recordsMetrics: false }))
+    .use(problemDetails(observability.logger))
     .use(bearerToken(async () => (await dependencies()).apiToken))
     .handler(async (event) => {
       parseQuery(event, churnDriversQuerySchema);

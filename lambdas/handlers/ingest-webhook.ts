@@ -1,30 +1,64 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { jsonResponse } from '../http/problem.js';
+import { HttpProblem, jsonResponse } from '../http/problem.js';
 import { problemDetails } from '../http/problem-middleware.js';
 import { webhookRequestOf } from '../http/webhook-request.js';
 import { type IngestDependencies, ingestWebhook } from '../ingest/ingest-webhook.js';
 import type { Clock } from '../ports/clock.js';
 import { ingestDependenciesFromEnvironment } from '../runtime/environment.js';
 import { lazily } from '../runtime/lazily.js';
+import {
+  lambdaObservability,
+  METRIC_NAMES,
+  MetricUnit,
+  type Observability,
+  observed,
+} from '../runtime/observability.js';
 import { findSource } from '../sources/registry.js';
 
 /** `ANY /webhooks/{source}`: one signed delivery from a CRM, billing or survey tool. */
 export function createIngestWebhookHandler(
   dependencies: () => Promise<IngestDependencies & { clock: Clock }>,
+  observability: Observability = lambdaObservability(),
 ) {
+  const { logger, metrics } = observability;
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(problemDetails())
+    .use(observed(observability, { recordsMetrics: true }))
+    .use(problemDetails(logger))
     .handler(async (event) => {
       const deps = await dependencies();
-      const request = webhookRequestOf(event, deps.clock.now());
       const sourceName = event.pathParameters?.source ?? '';
-      const outcome = await ingestWebhook(sourceName, request, deps);
-      const acknowledgement = findSource(sourceName)?.acknowledge?.(outcome);
-      return acknowledgement
-        ? { ...acknowledgement, headers: { ...acknowledgement.headers } }
-        : jsonResponse(202, outcome);
+      // Metadata, not a dimension: a path segment anyone can send must not become a metric of its own.
+      metrics?.addMetadata('source', sourceName.slice(0, 64));
+      try {
+        const request = webhookRequestOf(event, deps.clock.now());
+        const outcome = await ingestWebhook(sourceName, request, deps);
+        metrics?.addMetric(METRIC_NAMES.webhookEventsAccepted, MetricUnit.Count, outcome.accepted);
+        metrics?.addMetric(METRIC_NAMES.webhookEventsIgnored, MetricUnit.Count, outcome.ignored);
+        const acknowledgement = findSource(sourceName)?.acknowledge?.(outcome);
+        return acknowledgement
+          ? { ...acknowledgement, headers: { ...acknowledgement.headers } }
+          : jsonResponse(202, outcome);
+      } catch (error) {
+        if (error instanceof HttpProblem) recordRefusal(observability, sourceName, error);
+        throw error;
+      }
     });
+}
+
+/** A refused delivery: counted, and logged with why, so an operator can tell a misconfigured sender from noise. */
+function recordRefusal({ logger, metrics }: Observability, source: string, problem: HttpProblem): void {
+  metrics?.addMetric(METRIC_NAMES.webhooksRejected, MetricUnit.Count, 1);
+  if (problem.status === 401) metrics?.addMetric(METRIC_NAMES.webhookSignaturesRejected, MetricUnit.Count, 1);
+  metrics?.addMetadata('status', String(problem.status));
+  // A 401 is worth a warning: it is what a signing secret rotated on one side only looks like.
+  const log = problem.status === 401 ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log('webhook refused', {
+    source: source.slice(0, 64),
+    status: problem.status,
+    problem: problem.slug,
+    detail: problem.message,
+  });
 }
 
 export const handler = createIngestWebhookHandler(lazily(ingestDependenciesFromEnvironment));

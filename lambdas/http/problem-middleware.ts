@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HttpProblem, problemResponse } from './problem.js';
@@ -8,7 +9,7 @@ type HttpMiddleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProx
  * Turns a thrown HttpProblem into its `application/problem+json` response. Anything else is our fault: it is logged
  * with the request id and answered with a 500 that leaks nothing.
  */
-export function problemDetails(): HttpMiddleware {
+export function problemDetails(logger: Pick<Logger, 'error'>): HttpMiddleware {
   return {
     onError: async (request) => {
       const error = request.error;
@@ -17,15 +18,7 @@ export function problemDetails(): HttpMiddleware {
         return;
       }
       const requestId = request.event.requestContext?.requestId;
-      console.error(
-        JSON.stringify({
-          level: 'ERROR',
-          message: 'unhandled error',
-          requestId,
-          error: String(error),
-          stack: (error as Error)?.stack,
-        }),
-      );
+      logger.error('unhandled error', { requestId, error: error as Error });
       request.response = problemResponse(
         new HttpProblem(
           500,

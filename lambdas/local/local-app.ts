@@ -14,6 +14,7 @@ import type { IngestDependencies } from '../ingest/ingest-webhook.js';
 import type { AggregateReport } from '../kpis/aggregate-kpis.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { localObservability } from '../runtime/observability.js';
 import { ensureGenericSecret, type LocalHome, localHome, localSecrets } from './home.js';
 import { createLocalServer, type HttpLambdaHandler, listen } from './http-server.js';
 import { LocalAggregator } from './local-aggregator.js';
@@ -83,43 +84,45 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   };
   const readDependencies = async () => ({ store: kpiStore.store, apiToken: settings.CS_PULSE_API_TOKEN });
   const asLocal = (handler: unknown) => handler as HttpLambdaHandler;
+  // The same JSON logs as on Lambda; no CloudWatch metrics, so none are published.
+  const observability = localObservability();
   const server = createLocalServer(
     [
       {
         method: 'ANY',
         path: '/webhooks/{source}',
         name: 'ingest-webhook',
-        handler: asLocal(createIngestWebhookHandler(async () => ingestDependencies)),
+        handler: asLocal(createIngestWebhookHandler(async () => ingestDependencies, observability)),
       },
       {
         method: 'GET',
         path: '/v1/kpis',
         name: 'get-current-kpis',
-        handler: asLocal(createGetCurrentKpisHandler(readDependencies)),
+        handler: asLocal(createGetCurrentKpisHandler(readDependencies, observability)),
       },
       {
         method: 'GET',
         path: '/v1/kpis/{metric}',
         name: 'get-kpi-series',
-        handler: asLocal(createGetKpiSeriesHandler(readDependencies)),
+        handler: asLocal(createGetKpiSeriesHandler(readDependencies, observability)),
       },
       {
         method: 'GET',
         path: '/v1/cohorts/{kind}',
         name: 'get-cohorts',
-        handler: asLocal(createGetCohortsHandler(readDependencies)),
+        handler: asLocal(createGetCohortsHandler(readDependencies, observability)),
       },
       {
         method: 'GET',
         path: '/v1/survival',
         name: 'get-survival',
-        handler: asLocal(createGetSurvivalHandler(readDependencies)),
+        handler: asLocal(createGetSurvivalHandler(readDependencies, observability)),
       },
       {
         method: 'GET',
         path: '/v1/insights/churn-drivers',
         name: 'get-churn-drivers',
-        handler: asLocal(createGetChurnDriversHandler(readDependencies)),
+        handler: asLocal(createGetChurnDriversHandler(readDependencies, observability)),
       },
       { method: 'GET', path: '/v1/openapi.json', name: 'get-openapi', handler: asLocal(openApiHandler) },
       { method: 'GET', path: '/healthz', name: 'health', handler: asLocal(healthHandler) },

@@ -7,17 +7,22 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AthenaSqlEngine } from '../../lambdas/adapters/athena-sql-engine.js';
 import { S3ObjectStore } from '../../lambdas/adapters/s3-object-store.js';
-import { createAggregateKpisHandler } from '../../lambdas/handlers/aggregate-kpis.js';
+import {
+  type AggregationSummary,
+  createAggregateKpisHandler,
+} from '../../lambdas/handlers/aggregate-kpis.js';
 import { isoDate } from '../../lambdas/kpis/kpi-point.js';
 import { localHome } from '../../lambdas/local/home.js';
 import { type LocalKpiStore, serveLocalKpiStore } from '../../lambdas/local/local-kpi-store.js';
 import { fixedClock } from '../../lambdas/ports/clock.js';
 import { aggregationDependenciesFromEnvironment } from '../../lambdas/runtime/analytics-environment.js';
 import { MATERIALIZED_VIEWS, VIEWS } from '../../queries/registry.js';
+import { capturedObservability } from '../support/captured-observability.js';
 import { type LocalS3, startLocalS3 } from '../support/s3rver.js';
 import { withTempHome } from '../support/temp-home.js';
 
@@ -72,7 +77,9 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
   let start = new Date();
   const dataDay = isoDate(new Date(Date.now() - 100 * DAY_MS));
   const dataMonth = `${dataDay.slice(0, 7)}-01`;
-  let invoke: (event: unknown) => ReturnType<ReturnType<typeof createAggregateKpisHandler>>;
+  let invoke: (event: unknown) => Promise<AggregationSummary>;
+  const observability = capturedObservability();
+  const { published } = observability;
 
   beforeAll(async () => {
     localS3 = await startLocalS3();
@@ -83,22 +90,26 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
     clock.set(start);
     home = await withTempHome();
     kpiStore = await serveLocalKpiStore(localHome(home.root));
-    invoke = createAggregateKpisHandler(async () => ({
-      engine: new AthenaSqlEngine({
-        client: athenaClient,
-        workGroup: 'cs-pulse-test',
-        database: 'cs_pulse_test',
-        sleep: async () => {},
-        materializedViews: MATERIALIZED_VIEWS,
-        now: () => clock.now().getTime(),
+    const handler = createAggregateKpisHandler(
+      async () => ({
+        engine: new AthenaSqlEngine({
+          client: athenaClient,
+          workGroup: 'cs-pulse-test',
+          database: 'cs_pulse_test',
+          sleep: async () => {},
+          materializedViews: MATERIALIZED_VIEWS,
+          now: () => clock.now().getTime(),
+        }),
+        lake,
+        store: kpiStore.store,
+        clock,
+        backfillDays: 3,
+        lowSampleMin: 30,
+        churnHorizonDays: 90,
       }),
-      lake,
-      store: kpiStore.store,
-      clock,
-      backfillDays: 3,
-      lowSampleMin: 30,
-      churnHorizonDays: 90,
-    }));
+      observability,
+    );
+    invoke = (event) => handler(event, {} as Context);
   });
 
   afterAll(async () => {
@@ -162,7 +173,18 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
     )!.periodFrom;
 
   it('creates the views, runs every query in the workgroup, and stores Athena’s booleans as booleans', async () => {
+    published.length = 0;
     const summary = await invoke({ mode: 'incremental' });
+    // The run's CloudWatch metrics, in embedded metric format: one flush with the points it wrote.
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'CsPulseTest', Dimensions: [['service']] }] },
+      service: 'cs-pulse-test',
+      mode: 'incremental',
+      KpiPointsWritten: summary.points,
+      AggregationDuration: summary.seconds,
+    });
+    expect(summary.points).toBeGreaterThan(0);
 
     // A first run: everything is new. (`from` is the earliest period of any grain: a quarter may start earlier.)
     expect(summary).toMatchObject({ mode: 'incremental', from: expect.stringMatching(/^\d{4}-\d{2}-01$/) });

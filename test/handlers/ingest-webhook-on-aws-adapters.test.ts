@@ -10,6 +10,7 @@ import { createIngestWebhookHandler } from '../../lambdas/handlers/ingest-webhoo
 import { rawRecordSchema } from '../../lambdas/lake/raw-record.js';
 import { fixedClock } from '../../lambdas/ports/clock.js';
 import { webhookEvent } from '../support/api-gateway-events.js';
+import { capturedObservability } from '../support/captured-observability.js';
 import { surveyEvent } from '../support/events.js';
 import { type LocalS3, startLocalS3 } from '../support/s3rver.js';
 import { standardWebhooksHeaders } from '../support/standard-webhooks.js';
@@ -29,6 +30,7 @@ describe('ingest webhook handler on the AWS adapters', () => {
   const secretsClient = new SecretsManagerClient({ region: 'eu-west-1' });
   const secretsManager = mockClient(secretsClient);
   let invoke: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+  const observability = capturedObservability();
 
   beforeAll(async () => {
     localS3 = await startLocalS3();
@@ -37,13 +39,16 @@ describe('ingest webhook handler on the AWS adapters', () => {
     secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({
       SecretString: JSON.stringify({ generic: SECRET }),
     });
-    const handler = createIngestWebhookHandler(async () => ({
-      store,
-      secrets: new SecretsManagerSecrets({ secretId: SECRET_ARN, client: secretsClient, clock }),
-      clock,
-      maxBodyBytes: 1024 * 1024,
-      sourceOptions: parseSourceOptions({}),
-    }));
+    const handler = createIngestWebhookHandler(
+      async () => ({
+        store,
+        secrets: new SecretsManagerSecrets({ secretId: SECRET_ARN, client: secretsClient, clock }),
+        clock,
+        maxBodyBytes: 1024 * 1024,
+        sourceOptions: parseSourceOptions({}),
+      }),
+      observability,
+    );
     invoke = (event) =>
       handler(event, { awsRequestId: 'test' } as Context) as Promise<APIGatewayProxyStructuredResultV2>;
   });
@@ -60,6 +65,7 @@ describe('ingest webhook handler on the AWS adapters', () => {
   }
 
   it('archives the signed body and writes its table rows to the bucket', async () => {
+    observability.published.length = 0;
     const body = JSON.stringify(surveyEvent('evt_aws_1', 'acct_1', 'nps', 9, '2026-04-09T23:59:00Z'));
 
     const response = await invoke(
@@ -79,11 +85,25 @@ describe('ingest webhook handler on the AWS adapters', () => {
     const [rowsKey] = await keysUnder('tables/survey_responses/dt=2026-04-09/');
     const row = JSON.parse(Buffer.from((await store.getObject(rowsKey!))!).toString());
     expect(row).toMatchObject({ event_id: 'evt_aws_1', account_id: 'acct_1', survey: 'nps', score: 9 });
+    // One metrics flush for the invocation: the events it took, the source as metadata (never a dimension).
+    expect(observability.published).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            expect.objectContaining({ Namespace: 'CsPulseTest', Dimensions: [['service']] }),
+          ],
+        }),
+        source: 'generic',
+        WebhookEventsAccepted: 1,
+        WebhookEventsIgnored: 0,
+      }),
+    ]);
   });
 
   it('answers 401 to a body signed with another secret and stores nothing of it', async () => {
     const body = JSON.stringify(surveyEvent('evt_forged', 'acct_2', 'csat', 5, '2026-04-09T10:00:00Z'));
     const before = await keysUnder('');
+    observability.published.length = 0;
 
     const response = await invoke(
       webhookEvent(
@@ -96,5 +116,14 @@ describe('ingest webhook handler on the AWS adapters', () => {
 
     expect(response.statusCode).toBe(401);
     expect(await keysUnder('')).toEqual(before);
+    // Counted as refused and as a signature refusal (what lib/operations.ts alarms on), with nothing accepted.
+    expect(observability.published).toHaveLength(1);
+    expect(observability.published[0]).toMatchObject({
+      source: 'generic',
+      status: '401',
+      WebhooksRejected: 1,
+      WebhookSignaturesRejected: 1,
+    });
+    expect(observability.published[0]).not.toHaveProperty('WebhookEventsAccepted');
   });
 });

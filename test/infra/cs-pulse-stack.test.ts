@@ -59,20 +59,45 @@ describe('CsPulseStack', () => {
     expect(count('AWS/Lambda/Throttles')).toBe(functions.length);
     expect(count('AWS/ApiGateway/5xx')).toBe(1);
     expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(2);
-    expect(alarms).toHaveLength(2 * functions.length + 3);
+    expect(count('CsPulse/WebhookSignaturesRejected')).toBe(1);
+    expect(alarms).toHaveLength(2 * functions.length + 4);
     const alarmedFunctions = alarms.flatMap((alarm) =>
-      (alarm.Properties.Dimensions ?? []).map((dimension: { Value: { Ref: string } }) => dimension.Value.Ref),
+      (alarm.Properties.Dimensions ?? [])
+        .filter((dimension: { Name: string }) => dimension.Name === 'FunctionName')
+        .map((dimension: { Value: { Ref: string } }) => dimension.Value.Ref),
     );
     for (const fn of functions) expect(alarmedFunctions).toContain(fn);
     const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
-        Threshold: 1,
+        Threshold: alarm.Properties.MetricName === 'WebhookSignaturesRejected' ? 10 : 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
         AlarmActions: [{ Ref: topicId }],
         OKActions: [{ Ref: topicId }],
       });
+    }
+  });
+
+  it('alarms on signature refusals by the metric the ingest handler publishes, for this stack only', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CsPulse',
+      MetricName: 'WebhookSignaturesRejected',
+      Dimensions: [{ Name: 'service', Value: stack.stackName }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 10,
+    });
+    // Every function publishes under the stack's name, the dimension the alarm and the dashboard read.
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: stack.stackName,
+        POWERTOOLS_METRICS_NAMESPACE: 'CsPulse',
+      });
+    }
+    const dashboard = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const metric of ['WebhookEventsAccepted', 'WebhooksRejected', 'KpiPointsWritten', 'DaysCompacted']) {
+      expect(dashboard).toContain(metric);
     }
   });
 

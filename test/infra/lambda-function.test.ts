@@ -44,7 +44,14 @@ describe('CsPulseFunction', () => {
 
   it('keeps its own variables and turns source maps on for stack traces', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { SOMETHING: 'value', NODE_OPTIONS: '--enable-source-maps' } },
+      Environment: {
+        Variables: {
+          SOMETHING: 'value',
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: stack.stackName,
+          POWERTOOLS_METRICS_NAMESPACE: 'CsPulse',
+        },
+      },
     });
   });
 

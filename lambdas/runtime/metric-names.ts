@@ -1,0 +1,17 @@
+// The names both sides share: the handlers publish these metrics, lib/operations.ts graphs and alarms on them.
+
+/** The namespace of cs-pulse's own metrics; lib/operations.ts alarms on them. */
+export const METRICS_NAMESPACE = 'CsPulse';
+
+/** The metrics the handlers publish, each with the `service` dimension (the stack's name on AWS). */
+export const METRIC_NAMES = {
+  webhookEventsAccepted: 'WebhookEventsAccepted',
+  webhookEventsIgnored: 'WebhookEventsIgnored',
+  webhooksRejected: 'WebhooksRejected',
+  /** A 401: a sender whose signing secret differs from ours (a rotation not made on both sides), or a forger. */
+  webhookSignaturesRejected: 'WebhookSignaturesRejected',
+  kpiPointsWritten: 'KpiPointsWritten',
+  aggregationDuration: 'AggregationDuration',
+  daysCompacted: 'DaysCompacted',
+  compactedFilesDeleted: 'CompactedFilesDeleted',
+} as const;
