@@ -128,7 +128,7 @@ describe('the bundled ingest Lambda', () => {
     const script = `
       const { handler } = await import(${JSON.stringify(path.join(bundleDir, 'index.mjs'))});
       const response = await handler(JSON.parse(process.argv[1]), { awsRequestId: 'bundle-test' });
-      process.stdout.write(JSON.stringify(response));
+      process.stdout.write('RESPONSE ' + JSON.stringify(response) + '\\n');
     `;
 
     const { stdout } = await run(
@@ -145,8 +145,14 @@ describe('the bundled ingest Lambda', () => {
       },
     );
 
-    const response = JSON.parse(stdout) as { statusCode: number; body: string };
+    const lines = stdout.trim().split('\n');
+    const response = JSON.parse(
+      lines.find((line) => line.startsWith('RESPONSE '))!.slice('RESPONSE '.length),
+    ) as { statusCode: number; body: string };
     expect(response.statusCode).toBe(202);
+    // Powertools bundled and working: the invocation's metrics, one embedded-metric-format line on stdout.
+    const metrics = lines.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line));
+    expect(metrics).toEqual([expect.objectContaining({ WebhookEventsAccepted: 1, source: 'generic' })]);
     expect(JSON.parse(response.body)).toMatchObject({ accepted: 1, delivery_id: 'msg_bundle' });
     const archived = await readdir(path.join(home, 'lake', 'raw', 'source=generic'), { recursive: true });
     expect(archived.some((file) => file.endsWith('.json'))).toBe(true);
