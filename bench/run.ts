@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { ingestSection } from './ingest.js';
 import { kpisSection } from './kpis.js';
 import { describeMachine, type Machine } from './machine.js';
 import { readApiSection } from './read-api.js';
+import { replaceSection } from './report-file.js';
 import type { BenchSection, ResultTable, SectionResult } from './section.js';
 
 /** Every benchmark section, in the order they run. A new section is one module and one line here. */
@@ -73,7 +74,19 @@ async function main(): Promise<number> {
   console.log(`\nload average (1 min): ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after`);
   if (write) {
     const file = path.join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
-    await writeFile(file, markdownReport(results, machine, startedAt, load, values.quick));
+    if (values.only) {
+      // One section: it replaces its own in the report and says when it ran; the others keep their run's numbers.
+      let report = await readFile(file, 'utf8').catch(() =>
+        markdownReport([], machine, startedAt, load, false),
+      );
+      for (const { section, result } of results) {
+        const dated = `_Measured in its own run (\`npm run bench -- --only ${section.name}\`) on ${timestamp(startedAt)} UTC, load average ${load.before.toFixed(1)} before and ${load.after.toFixed(1)} after on ${machine.cores} cores._`;
+        report = replaceSection(report, section.title, sectionMarkdown(section, result, dated));
+      }
+      await writeFile(file, report);
+    } else {
+      await writeFile(file, markdownReport(results, machine, startedAt, load, values.quick));
+    }
     console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
   }
   return 0;
@@ -89,7 +102,7 @@ function markdownReport(
   const parts = [
     '# Benchmarks',
     '',
-    `_Written by \`npm run bench\`${quick ? ' (`--quick`: a smoke run, not numbers to compare)' : ''} on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. Numbers from another machine are not comparable; run it on yours._`,
+    `_Written by \`npm run bench\`${quick ? ' (`--quick`: a smoke run, not numbers to compare)' : ''} on ${timestamp(startedAt)} UTC. Numbers from another machine are not comparable; run it on yours._`,
     '',
     '## Machine',
     '',
@@ -102,22 +115,34 @@ function markdownReport(
     '## How to reproduce',
     '',
     '```sh',
-    'npm run bench                 # every section, rewrites this file (about 2 minutes)',
+    'npm run bench                 # every section, rewrites this file (about 15 minutes; the first run also generates the KPI lakes)',
     'npm run bench -- --quick      # a smoke run in seconds; prints only',
     'npm run bench -- --profile    # also records where cs-pulse spends its CPU (node --cpu-prof)',
-    `npm run bench -- --only ${results[0]?.section.name ?? 'ingest'}`,
+    `npm run bench -- --only ${SECTIONS.map((section) => section.name).join('|')}   # one section, replaced in this file`,
     '```',
     '',
     'Close other busy programs first: the servers and the load generator share the machine.',
   ];
-  for (const { section, result } of results) {
-    parts.push('', `## ${section.title}`, '', ...result.method.flatMap((p) => [p, '']));
-    for (const table of result.tables) parts.push(markdownTable(table), '');
-    if (result.findings.length > 0) {
-      parts.push('### Findings', '', ...result.findings.map((finding) => `- ${finding}`), '');
-    }
-  }
+  for (const { section, result } of results) parts.push('', sectionMarkdown(section, result));
   return `${parts.join('\n').trimEnd()}\n`;
+}
+
+function sectionMarkdown(section: BenchSection, result: SectionResult, dated?: string): string {
+  const parts = [
+    `## ${section.title}`,
+    '',
+    ...(dated ? [dated, ''] : []),
+    ...result.method.flatMap((p) => [p, '']),
+  ];
+  for (const table of result.tables) parts.push(markdownTable(table), '');
+  if (result.findings.length > 0) {
+    parts.push('### Findings', '', ...result.findings.map((finding) => `- ${finding}`), '');
+  }
+  return parts.join('\n').trimEnd();
+}
+
+function timestamp(date: Date): string {
+  return date.toISOString().slice(0, 16).replace('T', ' ');
 }
 
 /** A Markdown table with its columns padded the way Biome formats Markdown, so the file passes `npm run lint`. */

@@ -45,7 +45,9 @@ observed AS (
            AS recency
   FROM responses s
   JOIN runs u
-    ON u.account_id = s.account_id AND u.started_at <= s.occurred_at AND (u.ended_at IS NULL OR u.ended_at > s.occurred_at)
+    ON u.account_id = s.account_id AND u.started_at <= s.occurred_at
+   -- An open run as a far-future end rather than `IS NULL OR`: the same meaning, and a join DuckDB can hash.
+   AND coalesce(u.ended_at, TIMESTAMP '9999-12-31 00:00:00') > s.occurred_at
   CROSS JOIN params p
 ),
 banded AS (

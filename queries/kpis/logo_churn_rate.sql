@@ -59,7 +59,8 @@ account_periods AS (
          max(CASE WHEN i.started_at < p.end_at AND (i.ended_at IS NULL OR i.ended_at > p.end_at) THEN 1 ELSE 0 END)
            AS active_at_end
   FROM periods p
-  JOIN known_intervals i ON i.started_at < p.end_at AND (i.ended_at IS NULL OR i.ended_at > p.start_at)
+  -- An open interval as a far-future end rather than `IS NULL OR`, so the two range conditions can drive the join.
+  JOIN known_intervals i ON i.started_at < p.end_at AND coalesce(i.ended_at, TIMESTAMP '9999-12-31 00:00:00') > p.start_at
   GROUP BY p.period_start, i.account_id
 ),
 customers AS (
