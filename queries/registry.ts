@@ -168,14 +168,21 @@ export const VIEWS: readonly RegisteredQuery[] = [
 export const SNAPSHOT_TABLE_PREFIX = 'cs_pulse_snapshot_';
 
 /**
- * The views many queries of one aggregation read over their whole history (churn, revenue, cohorts, survival, the
- * segments of every KPI): Athena materializes them once per run (AthenaSqlEngine.snapshotViews) instead of scanning
- * the lake again for each query. The survey views are left out: their queries read a few dt partitions at a time,
- * and all_accounts is read by no query.
+ * The views an aggregation run computes once and keeps for all its queries (SqlEngine.snapshotViews): every view but
+ * the `all_*` unions. Each union is read by one view only, the one that removes its duplicates, so a copy of it would
+ * be a copy of a copy: the deduplicating view's snapshot reads the files through it in the same single pass.
+ */
+export const RUN_SNAPSHOT_VIEWS: readonly string[] = VIEWS.map((view) => view.id).filter(
+  (id) => !id.startsWith('all_'),
+);
+
+/**
+ * Of those, the ones Athena materializes as Parquet tables (AthenaSqlEngine.snapshotViews), because many queries of
+ * one run read them over their whole history (churn, revenue, cohorts, survival, the segments of every KPI), instead
+ * of scanning the lake again for each query. The survey view is left out: its queries read a few dt partitions at a
+ * time, which partition pruning serves better than a copy of all of it.
  */
 export const MATERIALIZED_VIEWS: readonly string[] = [
-  'all_account_attributes',
-  'all_subscriptions',
   'unique_subscriptions',
   'account_segments',
   'subscription_prices',

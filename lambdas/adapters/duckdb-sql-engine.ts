@@ -67,10 +67,12 @@ export class DuckDbSqlEngine implements SqlEngine {
   }
 
   static async open(options: DuckDbSqlEngineOptions): Promise<DuckDbSqlEngine> {
-    const instance = await DuckDBInstance.create(
-      ':memory:',
-      options.threads ? { threads: String(options.threads) } : {},
-    );
+    const instance = await DuckDBInstance.create(':memory:', {
+      // Athena promises no row order without ORDER BY, and every query here that needs one says so. Keeping the
+      // scan order costs DuckDB its parallel inserts: the views' snapshot of a 1M-event lake took 3× as long.
+      preserve_insertion_order: 'false',
+      ...(options.threads ? { threads: String(options.threads) } : {}),
+    });
     const connection = await instance.connect();
     const engine = new DuckDbSqlEngine(instance, connection, options);
     for (const statement of TRINO_COMPATIBILITY) await connection.run(statement);

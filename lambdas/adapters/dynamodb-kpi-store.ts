@@ -79,7 +79,7 @@ export class DynamoDbKpiStore implements KpiStore {
       points.map((point) => `${seriesKey(metric, grain, point.segment)}|${point.period_start}`),
     );
     const stale: { pk: string; sk: string }[] = [];
-    for (const segment of [null, ...known]) {
+    await forEachConcurrently([null, ...known], REQUESTS_IN_FLIGHT, async (segment) => {
       const pk = seriesKey(metric, grain, segment);
       for (const item of await this.queryAll({
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -88,7 +88,7 @@ export class DynamoDbKpiStore implements KpiStore {
       })) {
         if (!keep.has(`${item.pk}|${item.sk}`)) stale.push({ pk: item.pk as string, sk: item.sk as string });
       }
-    }
+    });
     await this.batchWrite([
       ...points.map((point) => ({ PutRequest: { Item: toItem(point) } })),
       ...fresh.map(([token, segment]) => ({
@@ -254,10 +254,16 @@ export class DynamoDbKpiStore implements KpiStore {
     return items;
   }
 
-  /** BatchWriteItem in chunks of 25, retrying what DynamoDB hands back unprocessed with backoff. */
+  /**
+   * BatchWriteItem in chunks of 25, a few chunks in flight (no two requests of one call touch the same key, so their
+   * order does not matter), retrying what DynamoDB hands back unprocessed with backoff.
+   */
   private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
-    for (let offset = 0; offset < requests.length; offset += 25) {
-      let pending = requests.slice(offset, offset + 25);
+    const chunks: Record<string, unknown>[][] = [];
+    for (let offset = 0; offset < requests.length; offset += 25)
+      chunks.push(requests.slice(offset, offset + 25));
+    await forEachConcurrently(chunks, REQUESTS_IN_FLIGHT, async (chunk) => {
+      let pending = chunk;
       for (let attempt = 0; pending.length > 0; attempt += 1) {
         if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed items');
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
@@ -266,8 +272,32 @@ export class DynamoDbKpiStore implements KpiStore {
         );
         pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
       }
-    }
+    });
   }
+}
+
+/** Requests one store call keeps in flight: enough to overlap round trips, few enough not to trip throttling. */
+const REQUESTS_IN_FLIGHT = 4;
+
+/** Runs `task` on every item, at most `limit` at once; rejects with the first failure once the running ones end. */
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      try {
+        await task(items[next++]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 function segmentToken(segment: Segment | null): string {

@@ -1,4 +1,11 @@
-import { KPI_QUERIES, type KpiQuery, positionalValues, renderSql, VIEWS } from '../../queries/registry.js';
+import {
+  KPI_QUERIES,
+  type KpiQuery,
+  positionalValues,
+  RUN_SNAPSHOT_VIEWS,
+  renderSql,
+  VIEWS,
+} from '../../queries/registry.js';
 import { COMPACTED_PREFIX, partitionOfKey, TABLES_PREFIX } from '../lake/layout.js';
 import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -92,7 +99,7 @@ async function aggregate(options: AggregateOptions): Promise<AggregateReport> {
   for (const view of VIEWS) await options.engine.query(renderSql(view, options.engine.database));
   // All of each view: the KPI queries read only their periods' partitions, but cohorts, survival and churn drivers
   // read the whole history, and every query of the run shares the snapshot.
-  await options.engine.snapshotViews?.(VIEWS.map((view) => view.id));
+  await options.engine.snapshotViews?.(RUN_SNAPSHOT_VIEWS);
   let earliest: string | null = null;
   for (const grain of CALENDAR_GRAINS) {
     const currentStart = periodStartOf(new Date(options.asOf.getTime() - 1), grain);

@@ -238,10 +238,13 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
     expect(sql.findIndex((text) => text.startsWith('CREATE TABLE'))).toBeGreaterThan(
       sql.findLastIndex((text) => text.includes('CREATE OR REPLACE VIEW')),
     );
-    // Each snapshot is built from the ones before it: unique_subscriptions from all_subscriptions' table.
+    // Each snapshot is built from the ones before it: subscription_intervals from unique_subscriptions' table. The
+    // first reads the lake through the all_subscriptions union, which is not copied on its own.
+    const intervals = created.find((text) => text.includes('_subscription_intervals WITH'))!;
+    expect(intervals).toContain(`cs_pulse_test.${tableOf('unique_subscriptions')}`);
+    expect(intervals).not.toMatch(/cs_pulse_test\.unique_subscriptions\b/);
     const unique = created.find((text) => text.includes('_unique_subscriptions WITH'))!;
-    expect(unique).toContain(`cs_pulse_test.${tableOf('all_subscriptions')}`);
-    expect(unique).not.toMatch(/cs_pulse_test\.all_subscriptions\b/);
+    expect(unique).toMatch(/cs_pulse_test\.all_subscriptions\b/);
     // The KPI queries read the snapshots, and the survey views (pruned by dt) directly.
     const revenue = sql.find((text) => text.startsWith('-- Revenue KPIs'))!;
     expect(revenue).not.toMatch(
