@@ -114,7 +114,8 @@ described AS (
          CAST(r.churned AS DOUBLE) / r.responses AS p, 1.96e0 * 1.96e0 AS z2,
          h.auc, h.auc_se
   FROM rates r
-  LEFT JOIN hanley_mcneil h ON r.kind = 'survey' AND h.survey = r.survey
+  -- Only 'survey' rows carry an AUC. The condition is one equality (NULL for the other rows), so it is a hash join.
+  LEFT JOIN hanley_mcneil h ON h.survey = CASE WHEN r.kind = 'survey' THEN r.survey END
 )
 SELECT kind, survey, band, responses, churned, churn_rate,
        100 * ((p + z2 / (2 * responses)) - sqrt(z2) * sqrt(p * (1 - p) / responses + z2 / (4 * responses * responses)))
