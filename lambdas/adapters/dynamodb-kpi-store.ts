@@ -17,6 +17,7 @@ import type { CohortKind } from '../../queries/registry.js';
 import type { CohortTable } from '../kpis/cohort-table.js';
 import type { Grain, KpiPoint, Segment } from '../kpis/kpi-point.js';
 import type { KpiStore, KpiSummary } from '../ports/kpi-store.js';
+import { forEachBounded } from '../runtime/bounded-concurrency.js';
 
 /**
  * The KPI store on the DynamoDB API (DynamoDB, or dynalite locally). Single-table design:
@@ -79,7 +80,7 @@ export class DynamoDbKpiStore implements KpiStore {
       points.map((point) => `${seriesKey(metric, grain, point.segment)}|${point.period_start}`),
     );
     const stale: { pk: string; sk: string }[] = [];
-    await forEachConcurrently([null, ...known], REQUESTS_IN_FLIGHT, async (segment) => {
+    await forEachBounded([null, ...known], REQUESTS_IN_FLIGHT, async (segment) => {
       const pk = seriesKey(metric, grain, segment);
       for (const item of await this.queryAll({
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -262,7 +263,7 @@ export class DynamoDbKpiStore implements KpiStore {
     const chunks: Record<string, unknown>[][] = [];
     for (let offset = 0; offset < requests.length; offset += 25)
       chunks.push(requests.slice(offset, offset + 25));
-    await forEachConcurrently(chunks, REQUESTS_IN_FLIGHT, async (chunk) => {
+    await forEachBounded(chunks, REQUESTS_IN_FLIGHT, async (chunk) => {
       let pending = chunk;
       for (let attempt = 0; pending.length > 0; attempt += 1) {
         if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed items');
@@ -278,27 +279,6 @@ export class DynamoDbKpiStore implements KpiStore {
 
 /** Requests one store call keeps in flight: enough to overlap round trips, few enough not to trip throttling. */
 const REQUESTS_IN_FLIGHT = 4;
-
-/** Runs `task` on every item, at most `limit` at once; rejects with the first failure once the running ones end. */
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      try {
-        await task(items[next++]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-}
 
 function segmentToken(segment: Segment | null): string {
   return segment ? `${encodeURIComponent(segment.key)}=${encodeURIComponent(segment.value)}` : 'all';

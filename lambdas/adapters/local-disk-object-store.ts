@@ -22,6 +22,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import type { ListedObject, ObjectStore, StoredObject } from '../ports/object-store.js';
+import { forEachBounded } from '../runtime/bounded-concurrency.js';
 
 /**
  * How writes reach stable storage.
@@ -352,11 +353,11 @@ export class LocalDiskObjectStore implements ObjectStore {
   private async fsyncPaths(paths: readonly string[]): Promise<void> {
     if (paths.length >= SYNCFS_THRESHOLD && (await syncFileSystem(this.root))) return;
     const folders = new Set<string>();
-    await runBounded(paths, 8, async (filePath) => {
+    await forEachBounded(paths, 8, async (filePath) => {
       folders.add(path.dirname(filePath));
       await fsyncFile(filePath);
     });
-    await runBounded([...folders], 8, fsyncDirectory);
+    await forEachBounded([...folders], 8, fsyncDirectory);
   }
 
   // --- files -------------------------------------------------------------------------------------------------------
@@ -522,21 +523,6 @@ async function fsyncTree(root: string): Promise<void> {
     root,
     ...entries.filter((e) => e.isDirectory()).map((e) => path.join(e.parentPath, e.name)),
   ];
-  await runBounded(files, 8, fsyncFile);
-  await runBounded(folders, 8, fsyncDirectory);
-}
-
-async function runBounded<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
+  await forEachBounded(files, 8, fsyncFile);
+  await forEachBounded(folders, 8, fsyncDirectory);
 }

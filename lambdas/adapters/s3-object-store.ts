@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { assertValidObjectKey } from '../ports/object-key.js';
 import type { ListedObject, ObjectStore, StoredObject } from '../ports/object-store.js';
+import { forEachBounded } from '../runtime/bounded-concurrency.js';
 
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH_LIMIT = 1000;
@@ -55,7 +56,7 @@ export class S3ObjectStore implements ObjectStore {
     if (this.closed) throw new Error('object store is closed');
     for (const object of objects) assertValidObjectKey(object.key); // refuse the batch before writing any of it
     await this.track(
-      settleAll(objects, this.writeConcurrency, (object) =>
+      forEachBounded(objects, this.writeConcurrency, (object) =>
         this.client.send(
           new PutObjectCommand({
             Bucket: this.bucket,
@@ -99,7 +100,7 @@ export class S3ObjectStore implements ObjectStore {
       batches.push(keys.slice(start, start + this.deleteBatchSize));
     }
     await this.track(
-      settleAll(batches, 4, async (batch) => {
+      forEachBounded(batches, 4, async (batch) => {
         const response = await this.client.send(
           new DeleteObjectsCommand({
             Bucket: this.bucket,
@@ -133,30 +134,4 @@ export class S3ObjectStore implements ObjectStore {
       this.inFlight.delete(work);
     }
   }
-}
-
-/**
- * Runs `work` over the items with at most `limit` at once. On a failure it starts nothing new but waits for what is
- * already running, so no request is still in flight when the caller hears about it; then throws the first error.
- */
-async function settleAll<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const workers = Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-    // After a failure, start nothing new: the caller will retry the whole call anyway.
-    while (next < items.length && errors.length === 0) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  });
-  await Promise.all(workers);
-  if (errors.length > 0) throw errors[0];
 }
