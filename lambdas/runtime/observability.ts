@@ -20,7 +20,7 @@ export interface Observability {
 
 let lambdaDefault: Observability | undefined;
 
-/** The Lambda's logger and metrics, made once per container; the stack sets POWERTOOLS_SERVICE_NAME to the stage's. */
+/** The Lambda's logger and metrics, made once per container; the stack sets POWERTOOLS_SERVICE_NAME to its own name. */
 export function lambdaObservability(): Observability {
   lambdaDefault ??= {
     logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'cs-pulse' }),
