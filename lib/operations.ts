@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -11,7 +11,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -62,18 +62,51 @@ export class Operations extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    // Only this account's alarms in this region may use the key and the topic (no confused deputy).
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
     // CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key: the topic needs its own key.
     const topicKey = new Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the cs-pulse alarm topic',
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsEncryptForTheTopic',
+        principals: [cloudWatch],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOurAlarms,
+      }),
+    );
     this.topic = new Topic(this, 'AlarmTopic', {
       displayName: 'cs-pulse alarms',
       masterKey: topicKey,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default one (that let the account's
+    // principals publish): without this statement CloudWatch would be refused every alarm notification.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -158,7 +191,8 @@ export class Operations extends Construct {
 
   /**
    * What the handlers report about the work itself: webhook events taken, ignored and refused, KPI points written
-   * and how long aggregation took, days compacted. Alarms when deliveries keep failing their signature check.
+   * and how long aggregation took, days compacted. Alarms when deliveries keep failing their signature check, and on
+   * any webhook ingest answered 5xx (the Lambda's Errors metric does not see those: the 5xx is its answer).
    */
   private monitorApplicationMetrics(): void {
     this.addAlarm(
@@ -172,12 +206,18 @@ export class Operations extends Construct {
           'not forever.',
       },
     );
+    this.addAlarm('IngestServerErrors', this.applicationMetric(METRIC_NAMES.webhookServerErrors), {
+      description:
+        'Ingest answered a webhook with a 5xx: nothing of it was stored and the vendor will retry. A source without ' +
+        'its signing secret (503 source-not-configured) or a lake the Lambda cannot write; the ingest logs say which.',
+    });
     this.dashboard.addWidgets(
       graph('Webhook events', [
         this.applicationMetric(METRIC_NAMES.webhookEventsAccepted),
         this.applicationMetric(METRIC_NAMES.webhookEventsIgnored),
         this.applicationMetric(METRIC_NAMES.webhooksRejected),
         this.applicationMetric(METRIC_NAMES.webhookSignaturesRejected),
+        this.applicationMetric(METRIC_NAMES.webhookServerErrors),
       ]),
       graph('KPI aggregation', [
         this.applicationMetric(METRIC_NAMES.kpiPointsWritten),

@@ -40,7 +40,9 @@ export function createIngestWebhookHandler(
           ? { ...acknowledgement, headers: { ...acknowledgement.headers } }
           : jsonResponse(202, outcome);
       } catch (error) {
-        if (error instanceof HttpProblem) recordRefusal(observability, sourceName, error);
+        if (error instanceof HttpProblem && error.status < 500)
+          recordRefusal(observability, sourceName, error);
+        else recordServerError(observability, sourceName, error);
         throw error;
       }
     });
@@ -58,6 +60,23 @@ function recordRefusal({ logger, metrics }: Observability, source: string, probl
     status: problem.status,
     problem: problem.slug,
     detail: problem.message,
+  });
+}
+
+/**
+ * A delivery we failed (it is answered 5xx, so the vendor retries): counted apart from the senders' mistakes, because
+ * the Lambda itself succeeds (the 5xx is its answer) and its Errors metric never sees it. An unexpected error is
+ * logged with its stack by the problem middleware; a known one (a source without its secret) is logged here.
+ */
+function recordServerError({ logger, metrics }: Observability, source: string, error: unknown): void {
+  metrics?.addMetric(METRIC_NAMES.webhookServerErrors, MetricUnit.Count, 1);
+  if (!(error instanceof HttpProblem)) return;
+  metrics?.addMetadata('status', String(error.status));
+  logger.error('webhook not accepted', {
+    source: source.slice(0, 64),
+    status: error.status,
+    problem: error.slug,
+    detail: error.message,
   });
 }
 

@@ -7,9 +7,12 @@ export const METRICS_NAMESPACE = 'CsPulse';
 export const METRIC_NAMES = {
   webhookEventsAccepted: 'WebhookEventsAccepted',
   webhookEventsIgnored: 'WebhookEventsIgnored',
+  /** A 4xx: the sender's mistake (bad signature, body, method…), answered with a problem body. */
   webhooksRejected: 'WebhooksRejected',
   /** A 401: a sender whose signing secret differs from ours (a rotation not made on both sides), or a forger. */
   webhookSignaturesRejected: 'WebhookSignaturesRejected',
+  /** A 5xx from ingest (a source without its secret, the lake unwritable, a bug): nothing was accepted, the vendor retries. */
+  webhookServerErrors: 'WebhookServerErrors',
   kpiPointsWritten: 'KpiPointsWritten',
   aggregationDuration: 'AggregationDuration',
   daysCompacted: 'DaysCompacted',

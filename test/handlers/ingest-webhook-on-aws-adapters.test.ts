@@ -9,6 +9,7 @@ import { parseSourceOptions } from '../../lambdas/config/source-options.js';
 import { createIngestWebhookHandler } from '../../lambdas/handlers/ingest-webhook.js';
 import { rawRecordSchema } from '../../lambdas/lake/raw-record.js';
 import { fixedClock } from '../../lambdas/ports/clock.js';
+import type { ObjectStore } from '../../lambdas/ports/object-store.js';
 import { webhookEvent } from '../support/api-gateway-events.js';
 import { capturedObservability } from '../support/captured-observability.js';
 import { surveyEvent } from '../support/events.js';
@@ -124,6 +125,68 @@ describe('ingest webhook handler on the AWS adapters', () => {
       WebhooksRejected: 1,
       WebhookSignaturesRejected: 1,
     });
+    expect(observability.published[0]).not.toHaveProperty('WebhookEventsAccepted');
+  });
+
+  it('counts a 503 for a source without its secret as a server error, not as a sender refused', async () => {
+    // The secret holds only `generic`: a Stripe delivery cannot be checked, so it is refused until the operator acts.
+    const body = JSON.stringify({ id: 'evt_1', type: 'customer.subscription.created' });
+    const before = await keysUnder('');
+    observability.published.length = 0;
+
+    const response = await invoke(
+      webhookEvent('stripe', body, { 'stripe-signature': 't=1,v1=00' }, clock.now()),
+    );
+
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body!)).toMatchObject({ status: 503 });
+    expect(await keysUnder('')).toEqual(before);
+    expect(observability.published).toHaveLength(1);
+    expect(observability.published[0]).toMatchObject({
+      source: 'stripe',
+      status: '503',
+      WebhookServerErrors: 1,
+    });
+    expect(observability.published[0]).not.toHaveProperty('WebhooksRejected');
+  });
+
+  it('counts a delivery the lake could not take as a server error and answers a 500 problem', async () => {
+    const failing = createIngestWebhookHandler(
+      async () => ({
+        store: {
+          putObjects: async () => {
+            throw new Error('S3 is down');
+          },
+          getObject: (key) => store.getObject(key),
+          listObjects: (prefix) => store.listObjects(prefix),
+          deleteObjects: (keys) => store.deleteObjects(keys),
+          close: async () => {},
+        } satisfies ObjectStore,
+        secrets: new SecretsManagerSecrets({ secretId: SECRET_ARN, client: secretsClient, clock }),
+        clock,
+        maxBodyBytes: 1024 * 1024,
+        sourceOptions: parseSourceOptions({}),
+      }),
+      observability,
+    );
+    const body = JSON.stringify(surveyEvent('evt_aws_down', 'acct_3', 'nps', 7, '2026-04-09T12:00:00Z'));
+    observability.published.length = 0;
+
+    const response = (await failing(
+      webhookEvent(
+        'generic',
+        body,
+        standardWebhooksHeaders(SECRET, body, { id: 'msg_aws_down', sentAt: clock.now() }),
+        clock.now(),
+      ),
+      { awsRequestId: 'test' } as Context,
+    )) as APIGatewayProxyStructuredResultV2;
+
+    expect(response.statusCode).toBe(500);
+    expect(response.headers?.['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(response.body!)).not.toHaveProperty('detail', expect.stringContaining('S3'));
+    expect(observability.published).toHaveLength(1);
+    expect(observability.published[0]).toMatchObject({ source: 'generic', WebhookServerErrors: 1 });
     expect(observability.published[0]).not.toHaveProperty('WebhookEventsAccepted');
   });
 });
