@@ -14,8 +14,11 @@ import { type RegisteredQuery, renderSql } from '../queries/registry.js';
 
 /** Where in the results bucket the workgroup puts query results. */
 const RESULTS_PREFIX = 'results/';
-/** Where Athena puts the data of a CREATE TABLE AS in a workgroup that enforces its results location. */
-const CTAS_PREFIX = 'tables/';
+/**
+ * Where Athena puts the data of a CREATE TABLE AS in a workgroup that enforces its results location:
+ * `<results location>/tables/<query id>/` (Athena's CREATE TABLE AS page), so inside the results prefix.
+ */
+const CTAS_PREFIX = `${RESULTS_PREFIX}tables/`;
 
 export interface AnalyticsWorkgroupProps {
   /** The workgroup name. */
@@ -65,7 +68,8 @@ export class AnalyticsWorkgroup extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         {
-          // CTAS tables (the aggregation's per-run snapshots) land under tables/<query id>/: needed for minutes.
+          // CTAS tables (the aggregation's per-run snapshots) land under results/tables/<query id>/: needed for
+          // minutes, and dropping a table leaves its data behind.
           id: 'expire-ctas-tables',
           prefix: CTAS_PREFIX,
           expiration: Duration.days(1),
@@ -129,7 +133,7 @@ export class AnalyticsWorkgroup extends Construct {
 
   /**
    * Lets a function run queries in this workgroup and read their results. Reading the tables themselves is
-   * granted by the data lake (DataLake.grantRead).
+   * granted by the data lake (DataLake.grantTableQueries).
    */
   grantQueryExecution(grantee: IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
@@ -151,25 +155,13 @@ export class AnalyticsWorkgroup extends Construct {
       }),
     );
     // Athena writes each result (and reads it back for GetQueryResults) with the caller's credentials, under the
-    // workgroup's enforced output location.
+    // workgroup's enforced output location; the data of a CREATE TABLE AS goes there too (CTAS_PREFIX).
     this.grantResultObjects(grantee, RESULTS_PREFIX, 'Athena names each result object after its query id');
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:ListBucket', 's3:GetBucketLocation'],
         resources: [this.resultsBucket.bucketArn],
       }),
-    );
-  }
-
-  /**
-   * Lets a function create tables with CREATE TABLE AS in this workgroup: their data goes under tables/<query id>/ of
-   * the results bucket (expired after a day). The Glue side is granted by the data lake.
-   */
-  grantTableCreation(grantee: IGrantable): void {
-    this.grantResultObjects(
-      grantee,
-      CTAS_PREFIX,
-      'Athena writes a CREATE TABLE AS under a folder named after its query id',
     );
   }
 

@@ -74,8 +74,8 @@ export class KpiAggregation extends Construct {
     props.workgroup.grantQueryExecution(fn);
     props.lake.grantTableQueries(fn, views);
     props.lake.grantViewDefinitions(fn, views);
-    // Each run materializes the history views once (CREATE TABLE AS), instead of scanning the lake for each query.
-    props.workgroup.grantTableCreation(fn);
+    // Each run materializes the history views once (CREATE TABLE AS: data in the workgroup's results location,
+    // which grantQueryExecution covers), instead of scanning the lake for each query.
     props.lake.grantSnapshotTables(fn, SNAPSHOT_TABLE_PREFIX);
     props.kpiStore.grantReadData(fn);
     props.kpiStore.grantWriteData(fn);

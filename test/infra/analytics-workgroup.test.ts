@@ -56,8 +56,9 @@ describe('AnalyticsWorkgroup', () => {
         LifecycleConfiguration: {
           Rules: [
             Match.objectLike({ ExpirationInDays: 3, Status: 'Enabled' }),
-            // CREATE TABLE AS data (the aggregation's per-run snapshots) is needed for minutes only.
-            Match.objectLike({ Prefix: 'tables/', ExpirationInDays: 1, Status: 'Enabled' }),
+            // CREATE TABLE AS data (the aggregation's per-run snapshots) is needed for minutes only; Athena puts it
+            // under the results location's tables/ folder.
+            Match.objectLike({ Prefix: 'results/tables/', ExpirationInDays: 1, Status: 'Enabled' }),
           ],
         },
         PublicAccessBlockConfiguration: Match.objectLike({

@@ -78,9 +78,10 @@ describe('cdk-nag AwsSolutions checks on the whole app', () => {
         'CsPulse-dev/Aggregation/Job/FunctionRole AwsSolutions-IAM5[Resource::<AnalyticsResults>/results/*]',
         'CsPulse-dev/Aggregation/Job/FunctionRole AwsSolutions-IAM5[Resource::<LakeBucket>/tables/*]',
         'CsPulse-dev/Aggregation/Job/FunctionRole AwsSolutions-IAM5[Resource::<LakeBucket>/compacted/*]',
-        // Its per-run snapshot tables: CTAS data in the results bucket, Glue tables by name prefix.
-        'CsPulse-dev/Aggregation/Job/FunctionRole AwsSolutions-IAM5[Resource::<AnalyticsResults>/tables/*]',
+        // Its per-run snapshot tables: CTAS data in the results bucket, Glue tables by name prefix, and the listing
+        // of the database's tables (GetTables only) that sweeps the stale ones.
         'CsPulse-dev/Aggregation/Job/FunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/cs_pulse_dev/cs_pulse_snapshot_*]',
+        'CsPulse-dev/Aggregation/Job/FunctionRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/cs_pulse_dev/*]',
         'CsPulse-dev/Compaction/Job/DeadLetters AwsSolutions-SQS3',
         'CsPulse-dev/Compaction/Job/SchedulerRole AwsSolutions-IAM5[Resource::<CompactionJobFunction>:*]',
         'CsPulse-dev/Compaction/Job/FunctionRole AwsSolutions-IAM5[Resource::<AnalyticsResults>/results/*]',

@@ -150,8 +150,20 @@ describe('KpiAggregation', () => {
     ).toEqual([]);
     const listing = lakeStatements.find((statement) => statement.Action.includes('s3:ListBucket'))!;
     expect(listing).toMatchObject({
+      Action: ['s3:ListBucket'],
       Condition: { StringLike: { 's3:prefix': ['tables/*', 'compacted/*'] } },
     });
+    // A GetBucketLocation request names no prefix: under the listing's condition it would always be refused.
+    const location = lakeStatements.find((statement) => statement.Action.includes('s3:GetBucketLocation'))!;
+    expect(location.Condition).toBeUndefined();
+  });
+
+  it('may list the lake database’s tables (the stale-snapshot sweep), and only list them', () => {
+    const everyTable = statements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes(':table/cs_pulse_dev/*"'),
+    );
+    expect(everyTable).toHaveLength(1);
+    expect([everyTable[0]!.Action].flat()).toEqual(['glue:GetTables']);
   });
 
   it('may read the Glue metadata of named tables and views, and (re)define only the views', () => {

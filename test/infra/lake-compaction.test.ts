@@ -62,10 +62,14 @@ describe('LakeCompaction', () => {
     expect(statements.flatMap((statement) => statement.Action)).not.toContain('s3:DeleteObjectVersion');
   });
 
-  it('may register partitions of the compacted tables only, and define no view', () => {
+  it('may register and update partitions of the compacted tables only, and define no view', () => {
     const partitions = statements.find((statement) =>
       statement.Action.includes('glue:BatchCreatePartition'),
     )!;
+    expect(partitions.Action).toEqual(
+      expect.arrayContaining(['glue:UpdatePartition', 'glue:BatchUpdatePartition']),
+    );
+    expect(partitions.Action.filter((action) => /Delete/.test(action))).toEqual([]);
     const tables = JSON.stringify(partitions.Resource).match(/:table\/cs_pulse_dev\/[a-z_]+/g);
     expect(tables?.sort()).toEqual(
       ['account_attributes', 'accounts', 'subscriptions', 'survey_responses'].map(
