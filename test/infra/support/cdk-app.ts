@@ -82,7 +82,7 @@ export function sharedCsPulse(): ReturnType<typeof synthCsPulse> {
 export function policyStatements(
   template: Template,
   role?: IRole,
-): { Action: string[]; Resource: unknown; Effect: string }[] {
+): { Action: string[]; Resource: unknown; Effect: string; Condition?: unknown }[] {
   const roleId = role ? Stack.of(role).getLogicalId(role.node.defaultChild as CfnRole) : undefined;
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter(
@@ -94,6 +94,7 @@ export function policyStatements(
           Action: string | string[];
           Resource: unknown;
           Effect: string;
+          Condition?: unknown;
         }[]
       ).map((statement) => ({
         ...statement,
