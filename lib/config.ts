@@ -221,11 +221,47 @@ export function parseCsPulseConfig(values: Readonly<Record<string, unknown>>): C
   return result.data;
 }
 
-/** Reads and validates cs-pulse's keys from a construct's CDK context (normally the App). */
+/**
+ * Reads and validates cs-pulse's keys from a construct's CDK context (normally the App). A key that is not cs-pulse's
+ * but looks like one (`alarmEmial`, `Stage`) stops synthesis: taken silently it would deploy with the default, an
+ * alarm e-mail nobody gets. CDK's own keys (feature flags such as `@aws-cdk/…`, `aws:cdk:…`) have a `@`, `:` or `/`.
+ */
 export function readCsPulseConfig(scope: IConstruct): CsPulseConfig {
+  const misspelt = Object.keys(scope.node.getAllContext() as Record<string, unknown>)
+    .filter((key) => !/[@:/]/.test(key) && !(CONFIG_KEYS as string[]).includes(key))
+    .map((key) => [key, closestConfigKey(key)] as const)
+    .filter((pair): pair is readonly [string, keyof CsPulseConfig] => pair[1] !== undefined);
+  if (misspelt.length > 0) {
+    const lines = misspelt.map(([key, meant]) => `  ${key}: not a cs-pulse key; did you mean ${meant}?`);
+    throw new ConfigError(`invalid cs-pulse context (cdk.json or -c):\n${lines.join('\n')}`);
+  }
   return parseCsPulseConfig(
     Object.fromEntries(CONFIG_KEYS.map((key) => [key, scope.node.tryGetContext(key)])),
   );
+}
+
+/** The cs-pulse key this one is probably a slip for: the same ignoring case, or at most two edits away. */
+function closestConfigKey(key: string): keyof CsPulseConfig | undefined {
+  let best: { key: keyof CsPulseConfig; distance: number } | undefined;
+  for (const known of CONFIG_KEYS) {
+    const distance = known.toLowerCase() === key.toLowerCase() ? 0 : editDistance(known, key);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { key: known, distance };
+  }
+  return best?.key;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Name, default and meaning of every context key, for docs/deploy.md. */

@@ -16,8 +16,9 @@ export interface PublicHttpApiProps {
 }
 
 /**
- * The one HTTP API (payload format 2.0) in front of cs-pulse: the webhook routes now, the read API routes later, on
- * a single `$default` stage with throttling and JSON access logs. Each route's owner adds it with `api.addRoutes`.
+ * The one HTTP API (payload format 2.0) in front of cs-pulse: the webhook routes and the read API routes, on a single
+ * `$default` stage with throttling and JSON access logs. Each route's owner (WebhookIngest, ReadApi) adds its own
+ * with `api.addRoutes`. API Gateway itself refuses a body over 10 MB; ingest refuses one over its own limit (413).
  */
 export class PublicHttpApi extends Construct {
   readonly api: HttpApi;

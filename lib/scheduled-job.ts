@@ -9,9 +9,9 @@ import { Construct } from 'constructs';
 import { CsPulseFunction, type CsPulseFunctionProps } from './lambda-function.js';
 
 export interface ScheduledJobProps extends CsPulseFunctionProps {
-  /** Attempts after the first, by EventBridge Scheduler (delivery) and by Lambda (the run). @default 2 */
+  /** Attempts after the first, by EventBridge Scheduler (delivery) and by Lambda (the run): 0 to 2. @default 2 */
   readonly retryAttempts?: number;
-  /** How long a run may wait for its retries before it is dead-lettered. @default 1 hour */
+  /** How long a run may wait for its retries before it is dead-lettered: 1 minute to 6 hours. @default 1 hour */
   readonly maxEventAge?: Duration;
   /** What happens to the dead-letter queue when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
@@ -35,6 +35,15 @@ export class ScheduledJob extends Construct {
     super(scope, id);
     this.retryAttempts = props.retryAttempts ?? 2;
     this.maxEventAge = props.maxEventAge ?? Duration.hours(1);
+    // The same numbers go to Lambda's async invoke config and to Scheduler's retry policy: the narrower range of the
+    // two (Lambda's) is the one both can take.
+    if (!Number.isInteger(this.retryAttempts) || this.retryAttempts < 0 || this.retryAttempts > 2)
+      throw new Error(
+        `ScheduledJob ${id}: retryAttempts must be 0, 1 or 2 (Lambda retries a run at most twice)`,
+      );
+    const ageSeconds = this.maxEventAge.toSeconds();
+    if (ageSeconds < 60 || ageSeconds > 6 * 3600)
+      throw new Error(`ScheduledJob ${id}: maxEventAge must be between 1 minute and 6 hours`);
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

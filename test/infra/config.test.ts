@@ -32,6 +32,25 @@ describe('cs-pulse deployment config', () => {
     expect(config.alarmEmail).toBeUndefined();
   });
 
+  it('stops on a key that looks like a cs-pulse key but is not one, naming the one meant', () => {
+    const app = new App({
+      context: { ...cdkJsonContext(), alarmEmial: 'ops@example.com', Stage: 'prod', retaindata: 'false' },
+    });
+
+    expect(() => readCsPulseConfig(app)).toThrow(ConfigError);
+    expect(() => readCsPulseConfig(app)).toThrow(/alarmEmial: not a cs-pulse key; did you mean alarmEmail\?/);
+    expect(() => readCsPulseConfig(app)).toThrow(/Stage: .*did you mean stage\?/);
+    expect(() => readCsPulseConfig(app)).toThrow(/retaindata: .*did you mean retainData\?/);
+  });
+
+  it('leaves CDK’s own context keys and unrelated keys alone', () => {
+    const app = new App({
+      context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], myTeamOwner: 'data-platform' },
+    });
+
+    expect(readCsPulseConfig(app).stage).toBe('dev');
+  });
+
   it('reads the keys from CDK context, where `-c key=value` gives strings', () => {
     const app = new App({
       context: {
