@@ -123,14 +123,17 @@ export class CsPulseStack extends Stack {
     this.operations.monitorDeadLetters('Compaction', this.compaction.deadLetterQueue);
     for (const [routeId, fn] of this.readApi.functions)
       this.operations.monitorFunction(`ReadApi${routeId}`, fn);
+    // Asynchronous invocations: a run takes minutes (longer than the CLI waits), and gets the schedules' retries
+    // and dead-letter queue. docs/deploy.md shows how to wait for one instead.
     new CfnOutput(this, 'AggregationFunctionName', {
       value: this.aggregation.function.functionName,
       description:
-        'Run an aggregation now: aws lambda invoke --function-name <this> --payload {"mode":"full"}',
+        'Run an aggregation now: aws lambda invoke --function-name <this> --invocation-type Event --cli-binary-format raw-in-base64-out --payload \'{"mode":"full"}\' /dev/null',
     });
     new CfnOutput(this, 'CompactionFunctionName', {
       value: this.compaction.function.functionName,
-      description: 'Run the compaction now: aws lambda invoke --function-name <this> --payload {}',
+      description:
+        "Run the compaction now: aws lambda invoke --function-name <this> --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{}' /dev/null",
     });
   }
 }

@@ -47,6 +47,17 @@ describe('CsPulseStack', () => {
     });
   });
 
+  it('outputs each scheduled job with a command that runs it now as AWS CLI v2 takes it', () => {
+    const outputs = template.findOutputs('*');
+    for (const name of ['AggregationFunctionName', 'CompactionFunctionName']) {
+      const description: string = outputs[name]!.Description;
+      // Asynchronously (a run outlasts the CLI's read timeout), a JSON payload passed raw, quoted for the shell.
+      expect(description).toMatch(/aws lambda invoke --function-name <this> --invocation-type Event/);
+      expect(description).toContain('--cli-binary-format raw-in-base64-out');
+      expect(description).toMatch(/--payload '\{.*\}' \/dev\/null$/);
+    }
+  });
+
   it('makes every Lambda through the cs-pulse function construct (Node 24, arm64, JSON logs)', () => {
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
