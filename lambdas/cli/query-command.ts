@@ -117,12 +117,12 @@ async function openEngine(values: {
     throw new UsageError(`--database wants a plain Glue database name, not "${database}"`);
   }
   // Loaded only here, so the local commands never load the AWS SDK.
-  const [{ AthenaClient }, { AthenaSqlEngine }] = await Promise.all([
+  const [{ AthenaClient }, { ATHENA_CLIENT_RETRIES, AthenaSqlEngine }] = await Promise.all([
     import('@aws-sdk/client-athena'),
     import('../adapters/athena-sql-engine.js'),
   ]);
   return new AthenaSqlEngine({
-    client: new AthenaClient({}),
+    client: new AthenaClient(ATHENA_CLIENT_RETRIES),
     workGroup: values.workgroup,
     database,
   });

@@ -2,7 +2,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { MATERIALIZED_VIEWS } from '../../queries/registry.js';
-import { AthenaSqlEngine } from '../adapters/athena-sql-engine.js';
+import { ATHENA_CLIENT_RETRIES, AthenaSqlEngine } from '../adapters/athena-sql-engine.js';
 import { DynamoDbKpiStore } from '../adapters/dynamodb-kpi-store.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { readSettings, SettingsError } from '../config/settings.js';
@@ -87,7 +87,7 @@ export async function compactionDependenciesFromEnvironment(
 function athenaLake(values: z.infer<typeof athenaLakeSchema>): AthenaLake {
   return {
     engine: new AthenaSqlEngine({
-      client: new AthenaClient({}),
+      client: new AthenaClient(ATHENA_CLIENT_RETRIES),
       workGroup: values.CS_PULSE_ATHENA_WORKGROUP,
       database: values.CS_PULSE_GLUE_DATABASE,
       deadlineMs: values.CS_PULSE_ATHENA_DEADLINE_SECONDS * 1000,

@@ -336,6 +336,14 @@ describe('the aggregate Lambda’s environment', () => {
     expect(deps).toMatchObject({ backfillDays: 3, lowSampleMin: 30, churnHorizonDays: 90 });
   });
 
+  it('gives the Athena client 8 adaptive attempts, so a throttled StartQueryExecution does not end the run', async () => {
+    const deps = await aggregationDependenciesFromEnvironment(env);
+    // The client is the engine's own: read it where the engine keeps it.
+    const { client } = deps.engine as unknown as { client: AthenaClient };
+    expect(await client.config.maxAttempts()).toBe(8);
+    expect(await client.config.retryStrategy()).toMatchObject({ mode: 'adaptive' });
+  });
+
   it('names the variable that is missing or wrong', async () => {
     const { CS_PULSE_KPI_TABLE: _, ...withoutTable } = env;
     await expect(aggregationDependenciesFromEnvironment(withoutTable)).rejects.toThrow(/CS_PULSE_KPI_TABLE/);
