@@ -62,6 +62,7 @@ export class CsPulseStack extends Stack {
       lake: this.lake,
       secrets: this.secrets,
       maxBodyBytes: config.maxBodyBytes,
+      lakeStartDate: config.lakeStartDate,
       ...(config.sourceConfig ? { sourceConfigFile: config.sourceConfig } : {}),
       logRetentionDays: config.logRetentionDays,
       logRemovalPolicy: removalPolicy,

@@ -211,6 +211,11 @@ export class Operations extends Construct {
         'Ingest answered a webhook with a 5xx: nothing of it was stored and the vendor will retry. A source without ' +
         'its signing secret (503 source-not-configured) or a lake the Lambda cannot write; the ingest logs say which.',
     });
+    this.addAlarm('WebhooksBeforeLakeStart', this.applicationMetric(METRIC_NAMES.webhooksBeforeLakeStart), {
+      description:
+        'A webhook carried events dated before lakeStartDate: they are stored, but Athena does not read that far ' +
+        'back, so the KPIs leave them out. Deploy again with an earlier -c lakeStartDate (nothing needs re-sending).',
+    });
     this.dashboard.addWidgets(
       graph('Webhook events', [
         this.applicationMetric(METRIC_NAMES.webhookEventsAccepted),
@@ -218,6 +223,7 @@ export class Operations extends Construct {
         this.applicationMetric(METRIC_NAMES.webhooksRejected),
         this.applicationMetric(METRIC_NAMES.webhookSignaturesRejected),
         this.applicationMetric(METRIC_NAMES.webhookServerErrors),
+        this.applicationMetric(METRIC_NAMES.webhooksBeforeLakeStart),
       ]),
       graph('KPI aggregation', [
         this.applicationMetric(METRIC_NAMES.kpiPointsWritten),

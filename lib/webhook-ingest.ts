@@ -20,6 +20,11 @@ export interface WebhookIngestProps {
   /** Largest body accepted; larger ones get a 413. @default 1 MiB */
   readonly maxBodyBytes?: number;
   /**
+   * The first day Athena projects (DataLake's projectionStartDate): ingest reports deliveries with events before it,
+   * which the KPIs would leave out. @default - no check
+   */
+  readonly lakeStartDate?: string;
+  /**
    * The mapping config file (docs/sources.md), relative to the repository root; it is bundled with the function.
    * @default - every source with its default options
    */
@@ -52,6 +57,7 @@ export class WebhookIngest extends Construct {
         CS_PULSE_LAKE_BUCKET: props.lake.bucket.bucketName,
         CS_PULSE_SECRETS_ARN: props.secrets.secretArn,
         CS_PULSE_MAX_BODY_BYTES: String(props.maxBodyBytes ?? 1024 * 1024),
+        ...(props.lakeStartDate ? { CS_PULSE_LAKE_START_DATE: props.lakeStartDate } : {}),
         ...(props.sourceConfigFile ? { CS_PULSE_CONFIG: `/var/task/${BUNDLED_CONFIG_FILE}` } : {}),
       },
       ...(props.sourceConfigFile ? { extraFiles: { [BUNDLED_CONFIG_FILE]: props.sourceConfigFile } } : {}),

@@ -20,6 +20,13 @@ const deploymentSchema = z
       .describe(
         'ARN of the Secrets Manager secret with every source signing secret; required with the bucket.',
       ),
+    CS_PULSE_LAKE_START_DATE: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+      .optional()
+      .describe(
+        "The first dt= partition Athena projects (the stack's lakeStartDate); rows before it go unseen.",
+      ),
     CS_PULSE_SECRETS_TTL_SECONDS: z.coerce
       .number()
       .int()
@@ -40,6 +47,8 @@ export type Deployment =
       readonly lakeBucket: string;
       readonly secretsArn: string;
       readonly secretsTtlMs: number;
+      /** Athena sees no dt partition before this day (partition projection's range). */
+      readonly lakeStartDate: string | undefined;
     };
 
 export function readDeployment(env: NodeJS.ProcessEnv = process.env): Deployment {
@@ -55,5 +64,6 @@ export function readDeployment(env: NodeJS.ProcessEnv = process.env): Deployment
     lakeBucket: settings.CS_PULSE_LAKE_BUCKET,
     secretsArn: settings.CS_PULSE_SECRETS_ARN!,
     secretsTtlMs: settings.CS_PULSE_SECRETS_TTL_SECONDS * 1000,
+    lakeStartDate: settings.CS_PULSE_LAKE_START_DATE,
   };
 }

@@ -18,7 +18,7 @@ import { findSource } from '../sources/registry.js';
 
 /** `ANY /webhooks/{source}`: one signed delivery from a CRM, billing or survey tool. */
 export function createIngestWebhookHandler(
-  dependencies: () => Promise<IngestDependencies & { clock: Clock }>,
+  dependencies: () => Promise<IngestDependencies & { clock: Clock; lakeStartDate?: string }>,
   observability: Observability = lambdaObservability(),
 ) {
   const { logger, metrics } = observability;
@@ -32,7 +32,9 @@ export function createIngestWebhookHandler(
       metrics?.addMetadata('source', sourceName.slice(0, 64));
       try {
         const request = webhookRequestOf(event, deps.clock.now());
-        const outcome = await ingestWebhook(sourceName, request, deps);
+        const { outcome, earliestPartition } = await ingestWebhook(sourceName, request, deps);
+        if (deps.lakeStartDate && earliestPartition && earliestPartition < deps.lakeStartDate)
+          recordBeforeLakeStart(observability, sourceName, earliestPartition, deps.lakeStartDate);
         metrics?.addMetric(METRIC_NAMES.webhookEventsAccepted, MetricUnit.Count, outcome.accepted);
         metrics?.addMetric(METRIC_NAMES.webhookEventsIgnored, MetricUnit.Count, outcome.ignored);
         const acknowledgement = findSource(sourceName)?.acknowledge?.(outcome);
@@ -61,6 +63,28 @@ function recordRefusal({ logger, metrics }: Observability, source: string, probl
     problem: problem.slug,
     detail: problem.message,
   });
+}
+
+/**
+ * An accepted delivery with events dated before the lake's start (the stack's lakeStartDate): stored like any other,
+ * but Athena projects no partition that early, so the KPIs leave them out until lakeStartDate is set earlier and the
+ * stack deployed again (nothing needs re-sending).
+ */
+function recordBeforeLakeStart(
+  { logger, metrics }: Observability,
+  source: string,
+  earliestPartition: string,
+  lakeStartDate: string,
+): void {
+  metrics?.addMetric(METRIC_NAMES.webhooksBeforeLakeStart, MetricUnit.Count, 1);
+  logger.warn(
+    'events dated before lakeStartDate: stored, but not queried until lakeStartDate is set earlier',
+    {
+      source: source.slice(0, 64),
+      earliestPartition,
+      lakeStartDate,
+    },
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HttpProblem } from '../http/problem.js';
-import { deliveryKey, rawObjectKey } from '../lake/layout.js';
+import { deliveryKey, partitionOfKey, rawObjectKey } from '../lake/layout.js';
 import { encodeBody, type RawRecord } from '../lake/raw-record.js';
 import { tableObjectsOf } from '../lake/table-rows.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -26,6 +26,13 @@ export interface IngestOutcome {
   readonly delivery_id: string;
 }
 
+/** What ingest did with an accepted delivery: the answer for its sender, and what an operator may need to know. */
+export interface IngestResult {
+  readonly outcome: IngestOutcome;
+  /** The earliest `dt` partition the delivery's rows went into; undefined when it had no events. */
+  readonly earliestPartition: string | undefined;
+}
+
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
@@ -37,7 +44,7 @@ export async function ingestWebhook(
   sourceName: string,
   request: WebhookRequest,
   deps: IngestDependencies,
-): Promise<IngestOutcome> {
+): Promise<IngestResult> {
   const source = findSource(sourceName);
   if (!source)
     throw new HttpProblem(404, 'unknown-source', `there is no webhook source named "${sourceName}"`);
@@ -102,12 +109,18 @@ export async function ingestWebhook(
 
   const deliveryId = verification.deliveryId ?? normalized.deliveryId ?? bodyDigest(request.rawBody);
   const key = deliveryKey(source.name, deliveryId);
+  const tableObjects = tableObjectsOf(source.name, key, normalized.events, request.receivedAt);
   // One write holds the raw body and its table rows: they become durable together or not at all.
   await deps.store.putObjects([
     rawObject(source, request, deliveryId, key, 'accepted', null),
-    ...tableObjectsOf(source.name, key, normalized.events, request.receivedAt),
+    ...tableObjects,
   ]);
-  return { accepted: normalized.events.length, ignored: normalized.ignored, delivery_id: deliveryId };
+  // ISO dates sort as text: the first is the earliest.
+  const [earliestPartition] = tableObjects.map((object) => partitionOfKey(object.key) ?? '').sort();
+  return {
+    outcome: { accepted: normalized.events.length, ignored: normalized.ignored, delivery_id: deliveryId },
+    earliestPartition: earliestPartition || undefined,
+  };
 }
 
 async function quarantine(

@@ -15,7 +15,7 @@ import type { SecretProvider } from '../ports/secrets.js';
  */
 export async function ingestDependenciesFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
-): Promise<IngestDependencies & { clock: Clock }> {
+): Promise<IngestDependencies & { clock: Clock; lakeStartDate?: string }> {
   const settings = readSettings(env);
   const deployment = readDeployment(env);
   const { store, secrets } =
@@ -28,6 +28,9 @@ export async function ingestDependenciesFromEnvironment(
     clock: systemClock,
     maxBodyBytes: settings.CS_PULSE_MAX_BODY_BYTES,
     sourceOptions: await loadSourceOptions(settings.CS_PULSE_CONFIG),
+    ...(deployment.kind === 'aws' && deployment.lakeStartDate
+      ? { lakeStartDate: deployment.lakeStartDate }
+      : {}),
   };
 }
 

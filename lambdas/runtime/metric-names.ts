@@ -13,6 +13,8 @@ export const METRIC_NAMES = {
   webhookSignaturesRejected: 'WebhookSignaturesRejected',
   /** A 5xx from ingest (a source without its secret, the lake unwritable, a bug): nothing was accepted, the vendor retries. */
   webhookServerErrors: 'WebhookServerErrors',
+  /** An accepted delivery with events dated before lakeStartDate: stored, but outside what Athena reads. */
+  webhooksBeforeLakeStart: 'WebhooksBeforeLakeStart',
   kpiPointsWritten: 'KpiPointsWritten',
   aggregationDuration: 'AggregationDuration',
   daysCompacted: 'DaysCompacted',

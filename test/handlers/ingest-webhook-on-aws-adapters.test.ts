@@ -128,6 +128,46 @@ describe('ingest webhook handler on the AWS adapters', () => {
     expect(observability.published[0]).not.toHaveProperty('WebhookEventsAccepted');
   });
 
+  it('stores events dated before lakeStartDate like any other, and reports them, as Athena would not see them', async () => {
+    const guarded = createIngestWebhookHandler(
+      async () => ({
+        store,
+        secrets: new SecretsManagerSecrets({ secretId: SECRET_ARN, client: secretsClient, clock }),
+        clock,
+        maxBodyBytes: 1024 * 1024,
+        sourceOptions: parseSourceOptions({}),
+        lakeStartDate: '2026-01-01',
+      }),
+      observability,
+    );
+    const deliver = async (eventId: string, occurredAt: string) => {
+      const body = JSON.stringify(surveyEvent(eventId, 'acct_4', 'ces', 3, occurredAt));
+      return (await guarded(
+        webhookEvent(
+          'generic',
+          body,
+          standardWebhooksHeaders(SECRET, body, { id: `msg_${eventId}`, sentAt: clock.now() }),
+          clock.now(),
+        ),
+        { awsRequestId: 'test' } as Context,
+      )) as APIGatewayProxyStructuredResultV2;
+    };
+    observability.published.length = 0;
+
+    const early = await deliver('evt_early', '2025-12-31T23:00:00Z');
+    const onTime = await deliver('evt_on_time', '2026-01-01T00:00:00Z');
+
+    expect([early.statusCode, onTime.statusCode]).toEqual([202, 202]);
+    expect(await keysUnder('tables/survey_responses/dt=2025-12-31/')).toHaveLength(1);
+    expect(observability.published).toHaveLength(2);
+    expect(observability.published[0]).toMatchObject({
+      WebhooksBeforeLakeStart: 1,
+      WebhookEventsAccepted: 1,
+    });
+    expect(observability.published[1]).not.toHaveProperty('WebhooksBeforeLakeStart');
+    expect(JSON.parse(early.body!)).toEqual({ accepted: 1, ignored: 0, delivery_id: 'msg_evt_early' });
+  });
+
   it('counts a 503 for a source without its secret as a server error, not as a sender refused', async () => {
     // The secret holds only `generic`: a Stripe delivery cannot be checked, so it is refused until the operator acts.
     const body = JSON.stringify({ id: 'evt_1', type: 'customer.subscription.created' });

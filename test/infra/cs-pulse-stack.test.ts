@@ -47,6 +47,20 @@ describe('CsPulseStack', () => {
     });
   });
 
+  it('gives Athena and ingest the same lake start: the projection range, and the day ingest warns before', () => {
+    const located = synthCsPulse({ lakeStartDate: '2023-01-01' }).template;
+    located.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'survey_responses',
+        Parameters: Match.objectLike({ 'projection.dt.range': '2023-01-01,NOW+1DAYS' }),
+      }),
+    });
+    located.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('webhook ingest'),
+      Environment: { Variables: Match.objectLike({ CS_PULSE_LAKE_START_DATE: '2023-01-01' }) },
+    });
+  });
+
   it('outputs each scheduled job with a command that runs it now as AWS CLI v2 takes it', () => {
     const outputs = template.findOutputs('*');
     for (const name of ['AggregationFunctionName', 'CompactionFunctionName']) {

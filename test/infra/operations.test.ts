@@ -100,7 +100,8 @@ describe('Operations', () => {
     expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(2);
     expect(count('CsPulse/WebhookSignaturesRejected')).toBe(1);
     expect(count('CsPulse/WebhookServerErrors')).toBe(1);
-    expect(alarms).toHaveLength(2 * functions.length + 5);
+    expect(count('CsPulse/WebhooksBeforeLakeStart')).toBe(1);
+    expect(alarms).toHaveLength(2 * functions.length + 6);
     const alarmedFunctions = alarms.flatMap((alarm) =>
       (alarm.Properties.Dimensions ?? [])
         .filter((dimension: { Name: string }) => dimension.Name === 'FunctionName')
@@ -118,10 +119,11 @@ describe('Operations', () => {
     }
   });
 
-  it('alarms on what the ingest handler publishes (signature refusals, 5xx answers) for this stack only', () => {
+  it('alarms on what the ingest handler publishes (signature refusals, 5xx, events before the lake) for this stack', () => {
     for (const [metricName, threshold] of [
       ['WebhookSignaturesRejected', 10],
       ['WebhookServerErrors', 1],
+      ['WebhooksBeforeLakeStart', 1],
     ] as const) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'CsPulse',

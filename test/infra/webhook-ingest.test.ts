@@ -52,8 +52,15 @@ describe('WebhookIngest', () => {
           CS_PULSE_MAX_BODY_BYTES: '262144',
           NODE_OPTIONS: '--enable-source-maps',
           CS_PULSE_CONFIG: Match.absent(),
+          CS_PULSE_LAKE_START_DATE: Match.absent(),
         },
       },
+    });
+  });
+
+  it('tells the handler the lake’s first projected day, to report events Athena would not read', () => {
+    ingestTemplate({ lakeStartDate: '2024-06-01' }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { CS_PULSE_LAKE_START_DATE: '2024-06-01' } },
     });
   });
 
