@@ -178,11 +178,14 @@ export const RUN_SNAPSHOT_VIEWS: readonly string[] = VIEWS.map((view) => view.id
 
 /**
  * Of those, the ones Athena materializes as Parquet tables (AthenaSqlEngine.snapshotViews), because many queries of
- * one run read them over their whole history (churn, revenue, cohorts, survival, the segments of every KPI), instead
- * of scanning the lake again for each query. The survey view is left out: its queries read a few dt partitions at a
- * time, which partition pruning serves better than a copy of all of it.
+ * one run read them (churn, revenue, cohorts, survival, the segments of every KPI, the 14 survey KPI queries),
+ * instead of scanning the lake again for each query. The survey view too: its KPI queries read only a few dt
+ * partitions each, but all of them read today's, which is thousands of small JSON objects until the compaction folds
+ * it, and Athena pays a LIST for every projected day and a GET for every object each query touches. One copy a run
+ * reads each object once; the churn drivers and ARR at risk read the whole survey history anyway.
  */
 export const MATERIALIZED_VIEWS: readonly string[] = [
+  'unique_survey_responses',
   'unique_subscriptions',
   'account_segments',
   'subscription_prices',

@@ -245,15 +245,21 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
     expect(intervals).not.toMatch(/cs_pulse_test\.unique_subscriptions\b/);
     const unique = created.find((text) => text.includes('_unique_subscriptions WITH'))!;
     expect(unique).toMatch(/cs_pulse_test\.all_subscriptions\b/);
-    // The KPI queries read the snapshots, and the survey views (pruned by dt) directly.
+    // The KPI queries read the snapshots, the survey KPIs too: one copy a run instead of each query opening today's
+    // small JSON objects again.
     const revenue = sql.find((text) => text.startsWith('-- Revenue KPIs'))!;
     expect(revenue).not.toMatch(
       /cs_pulse_test\.(unique_subscriptions|subscription_intervals|subscription_prices|account_activity|account_segments)\b/,
     );
     expect(revenue).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
     const nps = sql.find((text) => text.startsWith('-- nps:'))!;
-    expect(nps).toContain('cs_pulse_test.unique_survey_responses');
+    expect(nps).not.toMatch(/cs_pulse_test\.unique_survey_responses\b/);
+    expect(nps).toContain(`cs_pulse_test.${tableOf('unique_survey_responses')}`);
     expect(nps).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
+    // The survey snapshot reads the lake through its union, fresh JSON and Parquet copy alike.
+    expect(created.find((text) => text.includes('_unique_survey_responses WITH'))).toMatch(
+      /cs_pulse_test\.all_survey_responses\b/,
+    );
     // Dropped at the end: this run's snapshots and the crashed run's, not the one of a run still going.
     const dropped = sql.filter((text) => text.startsWith('DROP TABLE IF EXISTS'));
     expect(dropped.sort()).toEqual(
