@@ -136,11 +136,11 @@ async function backfill(lakeRoot: string, homeRoot: string): Promise<BackfillRes
       }
     },
     appendCompacted: (table, select, parameters) => duckdb.appendCompacted(table, select, parameters),
-    async snapshotViews(views) {
+    async snapshotViews(views, options) {
       const start = performance.now();
       emit('BEGIN', { name: 'snapshot views' });
       try {
-        await duckdb.snapshotViews(views);
+        await duckdb.snapshotViews(views, options);
       } finally {
         sql.push(emit('SQL', { name: 'snapshot views', milliseconds: performance.now() - start }));
       }

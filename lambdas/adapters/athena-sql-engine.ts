@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { SNAPSHOT_TABLE_PREFIX } from '../../queries/registry.js';
 import { compactedTableName, type LakeTable } from '../lake/layout.js';
-import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
+import type { SnapshotOptions, SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
 import { athenaStatement } from './athena-placeholders.js';
 
 export interface AthenaSqlEngineOptions {
@@ -178,7 +178,7 @@ export class AthenaSqlEngine implements SqlEngine {
    * location, which expires them), each built from the snapshots before it; the statements that follow read them
    * instead of the views. The definitions come from the CREATE OR REPLACE VIEW statements this engine ran.
    */
-  async snapshotViews(views: readonly string[]): Promise<void> {
+  async snapshotViews(views: readonly string[], options: SnapshotOptions = {}): Promise<void> {
     await this.releaseSnapshots();
     await this.sweepStaleSnapshots();
     const tag = `${this.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
@@ -186,18 +186,15 @@ export class AthenaSqlEngine implements SqlEngine {
       const definition = this.definitions.get(view);
       if (!this.materializedViews.has(view) || definition === undefined) continue;
       const table = `${SNAPSHOT_TABLE_PREFIX}${tag}_${view}`;
-      await this.run(
-        `CREATE TABLE ${this.database}.${table} WITH (format = 'PARQUET') AS\n${this.readingSnapshots(definition)}`,
-        [],
-        {
-          // Safe to run again: the CTAS writes nothing but its own table, whose name is this run's alone. Each
-          // attempt writes its files under its own query id in the workgroup's results location, so their data
-          // cannot collide; whether a failed attempt leaves the table in the catalog is not documented, so the name
-          // is dropped before the next attempt.
-          allowed: true,
-          beforeResubmit: () => this.dropTable(table),
-        },
-      );
+      const source = this.readingSnapshots(this.readingFrom(definition, options.fromPartition));
+      await this.run(`CREATE TABLE ${this.database}.${table} WITH (format = 'PARQUET') AS\n${source}`, [], {
+        // Safe to run again: the CTAS writes nothing but its own table, whose name is this run's alone. Each
+        // attempt writes its files under its own query id in the workgroup's results location, so their data
+        // cannot collide; whether a failed attempt leaves the table in the catalog is not documented, so the name
+        // is dropped before the next attempt.
+        allowed: true,
+        beforeResubmit: () => this.dropTable(table),
+      });
       this.snapshots.set(view, table);
     }
   }
@@ -230,6 +227,20 @@ export class AthenaSqlEngine implements SqlEngine {
   private async dropTable(table: string): Promise<void> {
     if (!/^[a-z0-9_]+$/.test(table)) throw new Error(`not a snapshot table name: ${table}`);
     await this.run(`DROP TABLE IF EXISTS ${this.database}.${table}`);
+  }
+
+  /**
+   * The definition with each union of a lake table (`all_<table> alias`, fresh JSON and Parquet copy) read from this
+   * partition on: Athena pushes the dt bound into both scans and lists only the projected days from there, instead of
+   * every day since the stack's lakeStartDate, empty ones included. The bound drops no row: no partition is earlier.
+   */
+  private readingFrom(definition: string, fromPartition: string | undefined): string {
+    if (fromPartition === undefined) return definition;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(fromPartition)) throw new Error(`not a dt partition: ${fromPartition}`);
+    return definition.replace(
+      new RegExp(`(?<![\\w.])(${this.database}\\.all_[a-z_]+)(?=\\s+[a-z_][a-z0-9_]*\\b)`, 'g'),
+      `(SELECT * FROM $1 WHERE dt >= '${fromPartition}')`,
+    );
   }
 
   /** The statement with every reference to a snapshotted view pointed at its snapshot table. */

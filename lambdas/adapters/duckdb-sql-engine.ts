@@ -11,7 +11,7 @@ import {
   TABLES_PREFIX,
 } from '../lake/layout.js';
 import { TABLE_COLUMNS } from '../lake/table-schemas.js';
-import type { SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
+import type { SnapshotOptions, SqlEngine, SqlRow, SqlValue } from '../ports/sql-engine.js';
 
 /**
  * The Trino-compatibility layer: settings and macros that make DuckDB answer Athena SQL the way Trino does.
@@ -160,7 +160,8 @@ export class DuckDbSqlEngine implements SqlEngine {
     }
   }
 
-  async snapshotViews(views: readonly string[]): Promise<void> {
+  /** `options.fromPartition` changes nothing here: DuckDB reads the files that exist, not every projected day. */
+  async snapshotViews(views: readonly string[], _options?: SnapshotOptions): Promise<void> {
     // In dependency order: a view re-pointed at its snapshot feeds the snapshots of the views built on it.
     for (const view of views) {
       const snapshot = `${this.database}.snapshot_${view}`;

@@ -99,7 +99,7 @@ async function aggregate(options: AggregateOptions): Promise<AggregateReport> {
   for (const view of VIEWS) await options.engine.query(renderSql(view, options.engine.database));
   // All of each view: the KPI queries read only their periods' partitions, but cohorts, survival and churn drivers
   // read the whole history, and every query of the run shares the snapshot.
-  await options.engine.snapshotViews?.(RUN_SNAPSHOT_VIEWS);
+  await options.engine.snapshotViews?.(RUN_SNAPSHOT_VIEWS, { fromPartition: lakeStart });
   let earliest: string | null = null;
   for (const grain of CALENDAR_GRAINS) {
     const currentStart = periodStartOf(new Date(options.asOf.getTime() - 1), grain);

@@ -4,6 +4,15 @@ import type { LakeTable } from '../lake/layout.js';
 export type SqlValue = string | number | boolean | null;
 export type SqlRow = Record<string, SqlValue>;
 
+export interface SnapshotOptions {
+  /**
+   * The earliest `dt` partition the lake holds (the caller has just listed it): a snapshot need read nothing before
+   * it. Athena projects every day from the stack's lakeStartDate and lists each, empty or not, so a bound on dt saves
+   * it a LIST per empty day. @default - no bound
+   */
+  readonly fromPartition?: string;
+}
+
 /**
  * The SQL engine that runs queries/: DuckDB in-process for `npm start`, Athena on AWS. Statements are Athena (Trino)
  * SQL with positional `?` parameters; each adapter makes its engine give Trino's answers.
@@ -20,7 +29,7 @@ export interface SqlEngine {
    * configured to materialize as Parquet tables (CTAS) and rewrites later statements to read those, so the history
    * is scanned once per run rather than once per query. Call the views in dependency order.
    */
-  snapshotViews?(views: readonly string[]): Promise<void>;
+  snapshotViews?(views: readonly string[], options?: SnapshotOptions): Promise<void>;
   /** Optional: forget the snapshots (Athena drops its tables), so later statements read the views again. */
   releaseSnapshots?(): Promise<void>;
   /**

@@ -256,10 +256,15 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
     expect(nps).not.toMatch(/cs_pulse_test\.unique_survey_responses\b/);
     expect(nps).toContain(`cs_pulse_test.${tableOf('unique_survey_responses')}`);
     expect(nps).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
-    // The survey snapshot reads the lake through its union, fresh JSON and Parquet copy alike.
-    expect(created.find((text) => text.includes('_unique_survey_responses WITH'))).toMatch(
-      /cs_pulse_test\.all_survey_responses\b/,
+    // The survey snapshot reads the lake through its union, fresh JSON and Parquet copy alike, from the lake's
+    // earliest partition on (Athena would otherwise list every projected day since lakeStartDate).
+    expect(created.find((text) => text.includes('_unique_survey_responses WITH'))).toContain(
+      `FROM (SELECT * FROM cs_pulse_test.all_survey_responses WHERE dt >= '${dataDay}') r`,
     );
+    for (const text of created)
+      expect(text.replace(/\(SELECT \* FROM cs_pulse_test\.all_\w+ WHERE dt >= '[\d-]+'\)/g, '')).not.toMatch(
+        /cs_pulse_test\.all_/,
+      );
     // Dropped at the end: this run's snapshots and the crashed run's, not the one of a run still going.
     const dropped = sql.filter((text) => text.startsWith('DROP TABLE IF EXISTS'));
     expect(dropped.sort()).toEqual(
