@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LakeTable } from '../lambdas/lake/layout.js';
+import type { SqlRow } from '../lambdas/ports/sql-engine.js';
 
 /**
  * Every SQL statement cs-pulse runs, one `.sql` file each, in Athena (Trino engine v3) SQL. The same files run on
@@ -49,10 +50,63 @@ export interface KpiQuery extends RegisteredQuery {
   /** Whether the query also answers the rolling grains (rolling_30d, rolling_90d). @default false */
   readonly rolling?: boolean;
   /**
-   * Which result columns hold this metric's value and n, when one query serves several metrics (revenue.sql serves
-   * all six revenue KPIs from one pass). A row whose value is NULL is no point. @default value and n
+   * Which result columns hold this metric's fields, when one query serves several metrics (revenue.sql serves all six
+   * revenue KPIs from one pass, surveys.sql the three survey KPIs). A row whose value is NULL is no point. Each field
+   * not named here is read from the column of its own name (`value`, `n`, `ci_low`, …).
    */
-  readonly columns?: { readonly value: string; readonly n: string };
+  readonly columns?: { readonly value: string; readonly n: string } & Partial<
+    Record<(typeof POINT_COLUMNS)[number], string>
+  >;
+}
+
+/** The result columns a KPI point is read from, besides the components, in the order a KPI query returns them. */
+export const POINT_COLUMNS = [
+  'n',
+  'value',
+  'ci_low',
+  'ci_high',
+  'change',
+  'change_significant',
+  'low_sample',
+] as const;
+
+/** The column of a KPI query's result that holds one field of its points. */
+export function pointColumn(query: KpiQuery, field: (typeof POINT_COLUMNS)[number]): string {
+  return query.columns?.[field] ?? field;
+}
+
+/**
+ * A KPI query's result as this metric's points: the rows where it has a value (a query serving several metrics has
+ * rows where only another one does), each with the standard columns (`value`, `n`, `ci_low`, …) and the components.
+ */
+export function metricRows(query: KpiQuery, rows: readonly SqlRow[]): SqlRow[] {
+  return rows
+    .filter((row) => {
+      const value = row[pointColumn(query, 'value')];
+      return Number(row[pointColumn(query, 'n')]) > 0 && value !== null && Number.isFinite(Number(value));
+    })
+    .map((row) => {
+      const point: SqlRow = {
+        period_start: row.period_start ?? null,
+        segment_key: row.segment_key ?? null,
+        segment_value: row.segment_value ?? null,
+      };
+      const fields = query.compares ? POINT_COLUMNS : POINT_COLUMNS.filter((field) => !isComparison(field));
+      for (const field of fields) point[field] = row[pointColumn(query, field)] ?? null;
+      for (const name of query.components) point[name] = row[name] ?? null;
+      return point;
+    });
+}
+
+function isComparison(field: string): boolean {
+  return (COMPARISON_COLUMNS as readonly string[]).includes(field);
+}
+
+/** The column names of a survey KPI in surveys.sql: each field prefixed with the survey's name. */
+function surveyColumns(survey: 'nps' | 'ces' | 'csat'): Required<NonNullable<KpiQuery['columns']>> {
+  return Object.fromEntries(POINT_COLUMNS.map((field) => [field, `${survey}_${field}`])) as Required<
+    NonNullable<KpiQuery['columns']>
+  >;
 }
 
 /** The period-over-period columns a KPI query that `compares` returns, in order. */
@@ -197,7 +251,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'nps',
     kind: 'kpi',
-    file: 'kpis/nps.sql',
+    file: 'kpis/surveys.sql',
+    columns: surveyColumns('nps'),
     title: 'Net Promoter Score',
     description: '% promoters (9–10) − % detractors (0–6), with the adjusted-Wald 95% interval.',
     parameters: surveyKpiParameters,
@@ -211,7 +266,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'ces',
     kind: 'kpi',
-    file: 'kpis/ces.sql',
+    file: 'kpis/surveys.sql',
+    columns: surveyColumns('ces'),
     title: 'Customer Effort Score',
     description: 'Mean agreement on the 1–7 CES 2.0 scale, with % easy (5–7) and the distribution.',
     parameters: surveyKpiParameters,
@@ -225,7 +281,8 @@ export const KPI_QUERIES: readonly KpiQuery[] = [
   {
     id: 'csat',
     kind: 'kpi',
-    file: 'kpis/csat.sql',
+    file: 'kpis/surveys.sql',
+    columns: surveyColumns('csat'),
     title: 'Customer Satisfaction',
     description: '% of responses scoring 4–5 on the 1–5 scale, with a Wilson 95% interval.',
     parameters: surveyKpiParameters,

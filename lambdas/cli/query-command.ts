@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import {
   ALL_QUERIES,
   findQuery,
+  type KpiQuery,
+  metricRows,
   positionalValues,
   type RegisteredQuery,
   renderSql,
@@ -89,7 +91,10 @@ low_sample_min=30, horizon_days=90, dt=yesterday.
     const engine = await openEngine(values);
     try {
       const rows = await runQuery(engine, query, { ...defaultValues(new Date()), ...given });
-      console.log(formatRows(rows, format));
+      // A metric served by a query shared with others (revenue.sql, surveys.sql) shows as its own points.
+      const shown =
+        query.kind === 'kpi' && (query as KpiQuery).columns ? metricRows(query as KpiQuery, rows) : rows;
+      console.log(formatRows(shown, format));
       return 0;
     } finally {
       await engine.close();

@@ -1,6 +1,7 @@
 import {
   KPI_QUERIES,
   type KpiQuery,
+  metricRows,
   positionalValues,
   RUN_SNAPSHOT_VIEWS,
   renderSql,
@@ -203,12 +204,7 @@ async function computeMetric(
       last_dt: isoDate(new Date(options.asOf.getTime() - 1)),
     }),
   );
-  return rows
-    .filter((row) => {
-      const value = row[query.columns?.value ?? 'value'];
-      return Number(row[query.columns?.n ?? 'n']) > 0 && value !== null && Number.isFinite(Number(value));
-    })
-    .map((row) => toPoint(query, grain, row, currentStart, computedAt));
+  return metricRows(query, rows).map((row) => toPoint(query, grain, row, currentStart, computedAt));
 }
 
 function toPoint(
@@ -229,8 +225,8 @@ function toPoint(
     segment:
       row.segment_key === null ? null : { key: String(row.segment_key), value: String(row.segment_value) },
     period_start: periodStart,
-    value: Number(row[query.columns?.value ?? 'value']),
-    n: Number(row[query.columns?.n ?? 'n']),
+    value: Number(row.value),
+    n: Number(row.n),
     ci95: low !== null && high !== null ? [low, high] : null,
     components,
     change: finiteOrNull(row.change),

@@ -25,18 +25,18 @@ describe('npm run query -- <name> --engine athena', () => {
         ResultSetMetadata: {
           ColumnInfo: [
             { Name: 'period_start', Type: 'date' },
-            { Name: 'n', Type: 'bigint' },
-            { Name: 'value', Type: 'double' },
-            { Name: 'low_sample', Type: 'boolean' },
+            { Name: 'nps_n', Type: 'bigint' },
+            { Name: 'nps_value', Type: 'double' },
+            { Name: 'nps_low_sample', Type: 'boolean' },
           ],
         },
         Rows: [
           {
             Data: [
               { VarCharValue: 'period_start' },
-              { VarCharValue: 'n' },
-              { VarCharValue: 'value' },
-              { VarCharValue: 'low_sample' },
+              { VarCharValue: 'nps_n' },
+              { VarCharValue: 'nps_value' },
+              { VarCharValue: 'nps_low_sample' },
             ],
           },
           {
@@ -71,8 +71,23 @@ describe('npm run query -- <name> --engine athena', () => {
 
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
+    // nps shares surveys.sql with ces and csat: its own columns are shown under the standard names.
     expect(JSON.parse(result.out)).toEqual([
-      { period_start: '2026-01-01', n: 42, value: 31.5, low_sample: false },
+      {
+        period_start: '2026-01-01',
+        segment_key: null,
+        segment_value: null,
+        n: 42,
+        value: 31.5,
+        ci_low: null,
+        ci_high: null,
+        change: null,
+        change_significant: null,
+        low_sample: false,
+        promoters: null,
+        passives: null,
+        detractors: null,
+      },
     ]);
     const calls = athena.commandCalls(StartQueryExecutionCommand);
     // Only the query itself: on Athena the views are the aggregation's, never redefined from a laptop.

@@ -29,18 +29,21 @@ import { withTempHome } from '../support/temp-home.js';
 const BUCKET = 'cs-pulse-lake-aggregate';
 const DAY_MS = 24 * 3600 * 1000;
 
-/** The NPS query's result set as Athena sends it: every value as text, booleans `true`/`false`, NULL as no value. */
+/**
+ * The survey query's result set as Athena sends it, with NPS's columns only (every value as text, booleans
+ * `true`/`false`, NULL as no value): surveys.sql serves NPS from its nps_ columns.
+ */
 const NPS_COLUMNS: ColumnInfo[] = [
   ['period_start', 'date'],
   ['segment_key', 'varchar'],
   ['segment_value', 'varchar'],
-  ['n', 'bigint'],
-  ['value', 'double'],
-  ['ci_low', 'double'],
-  ['ci_high', 'double'],
-  ['change', 'double'],
-  ['change_significant', 'boolean'],
-  ['low_sample', 'boolean'],
+  ['nps_n', 'bigint'],
+  ['nps_value', 'double'],
+  ['nps_ci_low', 'double'],
+  ['nps_ci_high', 'double'],
+  ['nps_change', 'double'],
+  ['nps_change_significant', 'boolean'],
+  ['nps_low_sample', 'boolean'],
   ['promoters', 'bigint'],
   ['passives', 'bigint'],
   ['detractors', 'bigint'],
@@ -144,7 +147,7 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
           },
         };
       }
-      if (sql.startsWith('-- nps:') && kpiSettings(sql)?.grain === "'month'") {
+      if (sql.startsWith('-- Survey KPIs') && kpiSettings(sql)?.grain === "'month'") {
         return {
           ResultSet: { ResultSetMetadata: { ColumnInfo: NPS_COLUMNS }, Rows: npsRows(previous, month) },
         };
@@ -168,7 +171,8 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
   const npsPeriodFrom = () =>
     kpiSettings(
       statements.findLast(
-        (statement) => statement.sql.startsWith('-- nps:') && kpiSettings(statement.sql)?.grain === "'month'",
+        (statement) =>
+          statement.sql.startsWith('-- Survey KPIs') && kpiSettings(statement.sql)?.grain === "'month'",
       )!.sql,
     )!.periodFrom;
 
@@ -252,10 +256,10 @@ describe('aggregate KPIs handler on the AWS adapters', () => {
       /cs_pulse_test\.(unique_subscriptions|subscription_intervals|subscription_prices|account_activity|account_segments)\b/,
     );
     expect(revenue).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
-    const nps = sql.find((text) => text.startsWith('-- nps:'))!;
-    expect(nps).not.toMatch(/cs_pulse_test\.unique_survey_responses\b/);
-    expect(nps).toContain(`cs_pulse_test.${tableOf('unique_survey_responses')}`);
-    expect(nps).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
+    const surveys = sql.find((text) => text.startsWith('-- Survey KPIs'))!;
+    expect(surveys).not.toMatch(/cs_pulse_test\.unique_survey_responses\b/);
+    expect(surveys).toContain(`cs_pulse_test.${tableOf('unique_survey_responses')}`);
+    expect(surveys).toContain(`cs_pulse_test.${tableOf('account_segments')}`);
     // The survey snapshot reads the lake through its union, fresh JSON and Parquet copy alike, from the lake's
     // earliest partition on (Athena would otherwise list every projected day since lakeStartDate).
     expect(created.find((text) => text.includes('_unique_survey_responses WITH'))).toContain(

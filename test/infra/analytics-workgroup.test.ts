@@ -132,13 +132,16 @@ describe('the named queries of the deployed workgroup', () => {
   });
 
   it('lists the ? parameters in order in the description, within Athena’s 1024 characters', () => {
-    const nps = named.find((query) => query.Name === 'kpis/nps')!;
-    expect(nps.Description).toContain(
+    const surveys = named.find((query) => query.Name === 'kpis/surveys')!;
+    expect(surveys.Description).toContain(
       'Parameters, in order: grain, period_from, as_of, low_sample_min, first_dt, last_dt.',
     );
     for (const query of named) expect(query.Description.length).toBeLessThanOrEqual(1024);
-    // One file, six KPIs: saved once, all six named.
+    // One file, several KPIs: saved once, each named (six revenue KPIs, three survey KPIs).
     const revenue = named.find((query) => query.Name === 'kpis/revenue')!;
     expect(revenue.Description).toMatch(/^Monthly recurring revenue, Active accounts, .*Net MRR retention: /);
+    expect(surveys.Description).toMatch(
+      /^Net Promoter Score, Customer Effort Score, Customer Satisfaction: /,
+    );
   });
 });

@@ -8,6 +8,8 @@ import {
   COMPARISON_COLUMNS,
   KPI_QUERIES,
   type KpiQuery,
+  metricRows,
+  pointColumn,
   positionalValues,
   queriesDirectory,
   renderSql,
@@ -61,6 +63,50 @@ describe('the queries/ registry', () => {
 
   it('only lets the database name be templated, as a plain identifier', () => {
     expect(() => renderSql(KPI_QUERIES[0]!, 'lake; DROP TABLE x')).toThrow(/identifier/);
+  });
+});
+
+describe('a KPI query shared by several metrics', () => {
+  const nps = KPI_QUERIES.find((query) => query.id === 'nps')!;
+  const csat = KPI_QUERIES.find((query) => query.id === 'csat')!;
+  // One row of surveys.sql for a period with CSAT responses and no NPS response.
+  const row = {
+    period_start: '2026-03-01',
+    segment_key: 'plan',
+    segment_value: 'pro',
+    nps_n: 0,
+    nps_value: null,
+    nps_low_sample: true,
+    promoters: 0,
+    csat_n: 12,
+    csat_value: 75,
+    csat_ci_low: 46.8,
+    csat_ci_high: 91.1,
+    csat_change: -5,
+    csat_change_significant: false,
+    csat_low_sample: true,
+    satisfied: 9,
+    mean_score: 4.1,
+  };
+
+  it('gives each metric only the rows that hold its value, under the standard column names', () => {
+    expect(metricRows(nps, [row])).toEqual([]);
+    expect(metricRows(csat, [row])).toEqual([
+      {
+        period_start: '2026-03-01',
+        segment_key: 'plan',
+        segment_value: 'pro',
+        n: 12,
+        value: 75,
+        ci_low: 46.8,
+        ci_high: 91.1,
+        change: -5,
+        change_significant: false,
+        low_sample: true,
+        satisfied: 9,
+        mean_score: 4.1,
+      },
+    ]);
   });
 });
 
@@ -146,10 +192,15 @@ describe('every query runs on DuckDB with Trino semantics', () => {
       const described = await engine.query(`DESCRIBE ${sql}`, positionalValues(query, values));
       const columns = described.map((row) => row.column_name);
       if (query.columns) {
-        // One query serving several metrics: its rows carry this metric's value, n and components by name.
+        // One query serving several metrics: its rows carry this metric's fields and components by name.
+        const fields = [
+          'value',
+          'n',
+          ...(query.compares ? (['ci_low', 'ci_high', ...COMPARISON_COLUMNS] as const) : []),
+        ] as const;
         expect(columns.slice(0, 3)).toEqual(['period_start', 'segment_key', 'segment_value']);
         expect(columns).toEqual(
-          expect.arrayContaining([query.columns.value, query.columns.n, ...query.components]),
+          expect.arrayContaining([...fields.map((field) => pointColumn(query, field)), ...query.components]),
         );
         return;
       }
