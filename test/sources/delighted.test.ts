@@ -1,29 +1,13 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture, lakeFiles, rawRecords, surveyRows } from '../support/home-files.js';
-import { startTestApp, type TestApp } from '../support/local-app.js';
-import { sourceConfigFile } from '../support/source-config.js';
 import { delightedHeaders } from '../support/vendor-signatures.js';
+import { vendorSourceHarness } from '../support/vendor-source-harness.js';
 
 // Delighted signs with the project's private API key.
 const API_KEY = 'dlx4tY8aQ2mP7vB1nK9sR3wE6zH0jC5';
 
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-});
-
-async function start(options: Record<string, unknown> = {}) {
-  const env: Record<string, string> = { CS_PULSE_SECRET_DELIGHTED: API_KEY };
-  if (Object.keys(options).length > 0) env.CS_PULSE_CONFIG = await sourceConfigFile({ delighted: options });
-  app = await startTestApp({ env });
-  return app;
-}
-
-function post(target: TestApp, body: string, headers = delightedHeaders(API_KEY, body)) {
-  return target.post('/webhooks/delighted', body, headers);
-}
+const { start, post } = vendorSourceHarness('delighted', API_KEY, delightedHeaders);
 
 async function responseEvent(name: string, change: (event: any) => void): Promise<string> {
   const event = JSON.parse(await fixture('delighted', name));

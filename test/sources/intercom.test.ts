@@ -1,28 +1,12 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture, lakeFiles, rawRecords, surveyRows } from '../support/home-files.js';
-import { startTestApp, type TestApp } from '../support/local-app.js';
-import { sourceConfigFile } from '../support/source-config.js';
 import { intercomHeaders } from '../support/vendor-signatures.js';
+import { vendorSourceHarness } from '../support/vendor-source-harness.js';
 
 const CLIENT_SECRET = '4f1d0c8b-7a2e-4e55-9d3b-1c6a8f2e9b70';
 
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-});
-
-async function start(options: Record<string, unknown> = {}) {
-  const env: Record<string, string> = { CS_PULSE_SECRET_INTERCOM: CLIENT_SECRET };
-  if (Object.keys(options).length > 0) env.CS_PULSE_CONFIG = await sourceConfigFile({ intercom: options });
-  app = await startTestApp({ env });
-  return app;
-}
-
-function post(target: TestApp, body: string, headers = intercomHeaders(CLIENT_SECRET, body)) {
-  return target.post('/webhooks/intercom', body, headers);
-}
+const { start, post } = vendorSourceHarness('intercom', CLIENT_SECRET, intercomHeaders);
 
 async function ratingNotification(change: (notification: any) => void = () => {}): Promise<string> {
   const notification = JSON.parse(await fixture('intercom', 'conversation-rating-added.json'));

@@ -1,28 +1,12 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture, lakeFiles, rawRecords, surveyRows } from '../support/home-files.js';
-import { startTestApp, type TestApp } from '../support/local-app.js';
-import { sourceConfigFile } from '../support/source-config.js';
 import { typeformHeaders } from '../support/vendor-signatures.js';
+import { vendorSourceHarness } from '../support/vendor-source-harness.js';
 
 const SECRET = 'tf-webhook-secret-7Qx2Lm9Pz';
 
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-});
-
-async function start(options: Record<string, unknown> = {}) {
-  const env: Record<string, string> = { CS_PULSE_SECRET_TYPEFORM: SECRET };
-  if (Object.keys(options).length > 0) env.CS_PULSE_CONFIG = await sourceConfigFile({ typeform: options });
-  app = await startTestApp({ env });
-  return app;
-}
-
-function post(target: TestApp, body: string, headers = typeformHeaders(SECRET, body)) {
-  return target.post('/webhooks/typeform', body, headers);
-}
+const { start, post } = vendorSourceHarness('typeform', SECRET, typeformHeaders);
 
 describe('typeform source', () => {
   it('maps the form’s 0–10 opinion scale to NPS by default, with the account from the hidden field', async () => {

@@ -1,30 +1,14 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture, lakeFiles, rawRecords, surveyRows } from '../support/home-files.js';
-import { startTestApp, type TestApp } from '../support/local-app.js';
-import { sourceConfigFile } from '../support/source-config.js';
 import { zendeskHeaders } from '../support/vendor-signatures.js';
+import { vendorSourceHarness } from '../support/vendor-source-harness.js';
 
 // Looks like Zendesk's base64 secrets and, like them, is used verbatim as the HMAC key.
 const SECRET = 'dGhpc19pc19hX3Rlc3Rfc2lnbmluZ19zZWNyZXQ=';
 const CES_FIELD = '360001234567';
 
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.stop();
-  app = undefined;
-});
-
-async function start(options: Record<string, unknown> = {}) {
-  const env: Record<string, string> = { CS_PULSE_SECRET_ZENDESK: SECRET };
-  if (Object.keys(options).length > 0) env.CS_PULSE_CONFIG = await sourceConfigFile({ zendesk: options });
-  app = await startTestApp({ env });
-  return app;
-}
-
-function post(target: TestApp, body: string, headers = zendeskHeaders(SECRET, body)) {
-  return target.post('/webhooks/zendesk', body, headers);
-}
+const { start, post } = vendorSourceHarness('zendesk', SECRET, zendeskHeaders);
 
 describe('zendesk source', () => {
   it('maps a good rating from the recommended trigger body to a two-point CSAT response', async () => {
