@@ -280,7 +280,11 @@ const STEPS: readonly Step[] = [
     VIEWS.map((view) => view.id),
   ),
   sqlStep('views: snapshot (reads every file)', ['snapshot views']),
-  ...KPI_QUERIES.map((query) => sqlStep(`SQL ${query.id} (all grains)`, [query.id])),
+  // One step per KPI file: a file serving several metrics runs once, whichever metric's call ran it.
+  ...[...new Set(KPI_QUERIES.map((query) => query.file))].map((file) => {
+    const ids = KPI_QUERIES.filter((query) => query.file === file).map((query) => query.id);
+    return sqlStep(`SQL ${file}: ${ids.join(', ')} (all grains)`, ids);
+  }),
   { step: 'KPI store: replacePeriods (all metrics)', milliseconds: (b) => storeOf(b, ['replacePeriods']) },
   sqlStep('SQL cohort_retention', ['cohort_retention']),
   sqlStep('SQL revenue_cohort_retention', ['revenue_cohort_retention']),
