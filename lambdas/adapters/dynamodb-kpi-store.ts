@@ -23,14 +23,21 @@ import { forEachBounded } from '../runtime/bounded-concurrency.js';
  * The KPI store on the DynamoDB API (DynamoDB, or dynalite locally). Single-table design:
  *
  *   pk                                   sk              item
- *   kpi#<metric>#<grain>#<segment>       <period start>  one KPI point; a series is one Query on pk between dates
+ *   kpi#<metric>#<grain>#<segment>       <period start>  one KPI point, as one JSON string attribute `point`;
+ *                                                        a series is one Query on pk between dates
  *   segments#<metric>#<grain>            <segment>       the segments a metric has points for
- *   summary#<grain>                      current         latest complete + current point of every metric
+ *   summary#<grain>                      current         latest complete + current point of every metric, as one
+ *                                                        JSON string attribute `summary_json`
  *   cohorts#<kind>                       <segment>       every cohort of a kind (logo, revenue) for a segment
  *   state                                aggregation     the aggregation watermark
  *   analysis#<name>                      <key>           one analysis document (gzipped JSON: curves outgrow 400 KB)
  *
  * <segment> is `all` or `<key>=<value>` with both parts URI-encoded, so no value can forge a separator.
+ *
+ * Points and the summary are JSON text in a single string attribute rather than one attribute per field: every read-API
+ * call reads them, and a typed attribute per field (17 per point, nested maps for the summary) made marshalling them in
+ * the SDK and in the store most of a series call's CPU. Items written before (one attribute per field, `summary` as a
+ * map) are still read; the aggregation's next write of a period or summary replaces them.
  */
 export class DynamoDbKpiStore implements KpiStore {
   private readonly documents: DynamoDBDocumentClient;
@@ -118,7 +125,7 @@ export class DynamoDbKpiStore implements KpiStore {
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': seriesKey(metric, grain, segment), ':from': from, ':to': to },
     });
-    return items.map(fromItem);
+    return items.map((item) => fromItem(item, metric, grain, segment));
   }
 
   async segments(metric: string, grain: Grain): Promise<Segment[]> {
@@ -133,7 +140,7 @@ export class DynamoDbKpiStore implements KpiStore {
     await this.documents.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `summary#${summary.grain}`, sk: 'current', summary },
+        Item: { pk: `summary#${summary.grain}`, sk: 'current', summary_json: JSON.stringify(summary) },
       }),
     );
   }
@@ -142,7 +149,10 @@ export class DynamoDbKpiStore implements KpiStore {
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: `summary#${grain}`, sk: 'current' } }),
     );
-    return result.Item?.summary as KpiSummary | undefined;
+    const item = result.Item;
+    if (typeof item?.summary_json === 'string') return JSON.parse(item.summary_json) as KpiSummary;
+    // The layout before summary_json: the summary as a map attribute.
+    return item?.summary as KpiSummary | undefined;
   }
 
   async replaceCohorts(kind: CohortKind, tables: readonly CohortTable[]) {
@@ -288,29 +298,66 @@ function seriesKey(metric: string, grain: Grain, segment: Segment | null): strin
   return `kpi#${metric}#${grain}#${segmentToken(segment)}`;
 }
 
+/** What a point item's `point` attribute holds: the point without what its key already says. */
+interface StoredPoint {
+  readonly value: number;
+  readonly n: number;
+  readonly ci95: readonly [number, number] | null;
+  readonly components: Readonly<Record<string, number | null>>;
+  readonly change: number | null;
+  readonly change_significant: boolean | null;
+  readonly low_sample: boolean;
+  readonly complete: boolean;
+  readonly computed_at: string;
+}
+
 function toItem(point: KpiPoint): Record<string, unknown> {
-  return {
-    pk: seriesKey(point.metric, point.grain, point.segment),
-    sk: point.period_start,
-    metric: point.metric,
-    grain: point.grain,
-    segment_key: point.segment?.key,
-    segment_value: point.segment?.value,
-    period_start: point.period_start,
+  const stored: StoredPoint = {
     value: point.value,
     n: point.n,
-    ci_low: point.ci95?.[0],
-    ci_high: point.ci95?.[1],
+    ci95: point.ci95,
     components: point.components,
-    change: point.change ?? undefined,
-    change_significant: point.change_significant ?? undefined,
-    low_sample: point.low_sample,
+    change: point.change ?? null,
+    change_significant: point.change_significant ?? null,
+    low_sample: point.low_sample === true,
     complete: point.complete,
     computed_at: point.computed_at,
   };
+  return {
+    pk: seriesKey(point.metric, point.grain, point.segment),
+    sk: point.period_start,
+    point: JSON.stringify(stored),
+  };
 }
 
-function fromItem(item: Record<string, unknown>): KpiPoint {
+/** A point item of a series read by its key: metric, grain and segment are the query's, the period its sort key. */
+function fromItem(
+  item: Record<string, unknown>,
+  metric: string,
+  grain: Grain,
+  segment: Segment | null,
+): KpiPoint {
+  if (typeof item.point !== 'string') return fromAttributeItem(item);
+  const stored = JSON.parse(item.point) as StoredPoint;
+  return {
+    metric,
+    grain,
+    segment,
+    period_start: item.sk as string,
+    value: stored.value,
+    n: stored.n,
+    ci95: stored.ci95,
+    components: stored.components,
+    change: stored.change,
+    change_significant: stored.change_significant,
+    low_sample: stored.low_sample,
+    complete: stored.complete,
+    computed_at: stored.computed_at,
+  };
+}
+
+/** A point item in the layout before `point`: one attribute per field. */
+function fromAttributeItem(item: Record<string, unknown>): KpiPoint {
   const segment =
     typeof item.segment_key === 'string'
       ? { key: item.segment_key, value: item.segment_value as string }
