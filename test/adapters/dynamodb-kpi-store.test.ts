@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { KpiPoint, Segment } from '../../lambdas/kpis/kpi-point.js';
+import type { Grain, KpiPoint, Segment } from '../../lambdas/kpis/kpi-point.js';
 import { localHome } from '../../lambdas/local/home.js';
 import {
   LOCAL_KPI_TABLE,
@@ -12,6 +12,8 @@ import type { KpiSummary } from '../../lambdas/ports/kpi-store.js';
 import { withTempHome } from '../support/temp-home.js';
 
 const PRO_PLUS: Segment = { key: 'plan', value: 'pro plus=#1' };
+/** How the store's keys spell PRO_PLUS. */
+const SEGMENT_TOKEN = 'plan=pro%20plus%3D%231';
 
 function point(overrides: Partial<KpiPoint> & Pick<KpiPoint, 'period_start'>): KpiPoint {
   return {
@@ -34,7 +36,7 @@ function point(overrides: Partial<KpiPoint> & Pick<KpiPoint, 'period_start'>): K
 /** How the adapter wrote a point before the `point` attribute: one attribute per field. */
 function attributeItem(stored: KpiPoint): Record<string, unknown> {
   return {
-    pk: `kpi#${stored.metric}#${stored.grain}#plan=pro%20plus%3D%231`,
+    pk: `kpi#${stored.metric}#${stored.grain}#${SEGMENT_TOKEN}`,
     sk: stored.period_start,
     metric: stored.metric,
     grain: stored.grain,
@@ -78,14 +80,25 @@ describe('the DynamoDB KPI store on dynalite', () => {
 
   beforeEach(async () => {
     // Each test starts from no points of the series it uses.
-    await kpiStore.store.replacePeriods('nps', 'month', '0000-01-01', '9999-12-31', []);
+    for (const grain of ['month', 'rolling_30d'] as const) {
+      await kpiStore.store.replacePeriods('nps', grain, '0000-01-01', '9999-12-31', []);
+    }
   });
 
-  it('stores a point as its key and one JSON attribute, and reads it back field for field', async () => {
+  const series = (grain: Grain = 'month', from = '0000-01-01', to = '9999-12-31') =>
+    kpiStore.store.series('nps', grain, PRO_PLUS, from, to);
+  const putAttributeItems = async (points: readonly KpiPoint[]) => {
+    for (const stored of points) {
+      await documents.send(new PutCommand({ TableName: LOCAL_KPI_TABLE, Item: attributeItem(stored) }));
+    }
+  };
+  const valuesOf = (points: readonly KpiPoint[]) => points.map((p) => [p.period_start, p.value]);
+
+  it('stores a calendar series as one item of JSON points and reads them back field for field', async () => {
     const points = [
-      point({ period_start: '2025-01-01' }),
+      point({ period_start: '2024-12-01' }),
       point({
-        period_start: '2025-02-01',
+        period_start: '2025-01-01',
         value: -12.25,
         ci95: null,
         components: { promoters: 1, passives: null, detractors: 2 },
@@ -94,43 +107,96 @@ describe('the DynamoDB KPI store on dynalite', () => {
         low_sample: true,
         complete: false,
       }),
+      point({ period_start: '2025-02-01', value: 3 }),
     ];
-    await kpiStore.store.replacePeriods('nps', 'month', '2025-01-01', '2025-02-01', points);
+    await kpiStore.store.replacePeriods('nps', 'month', '2024-12-01', '2025-02-01', points);
 
-    expect(await kpiStore.store.series('nps', 'month', PRO_PLUS, '0000-01-01', '9999-12-31')).toEqual(points);
-    const item = await rawItem('kpi#nps#month#plan=pro%20plus%3D%231', '2025-02-01');
-    expect(Object.keys(item ?? {}).sort()).toEqual(['pk', 'point', 'sk']);
-    expect(JSON.parse(item?.point as string)).toMatchObject({ value: -12.25, ci95: null, low_sample: true });
+    expect(await series()).toEqual(points);
+    expect(await series('month', '2025-01-01', '2025-01-31')).toEqual([points[1]]);
+    expect(await series('month', '2024-12-02', '2025-02-01')).toEqual(points.slice(1));
+    const item = await rawItem(`kpi#nps#month#${SEGMENT_TOKEN}`, 'series');
+    expect(Object.keys(item ?? {}).sort()).toEqual(['pk', 'points', 'revision', 'sk']);
+    expect((JSON.parse(item?.points as string) as KpiPoint[]).map((p) => p.period_start)).toEqual([
+      '2024-12-01',
+      '2025-01-01',
+      '2025-02-01',
+    ]);
   });
 
-  it('reads points stored one attribute per field, alone or mixed with JSON points, in period order', async () => {
-    const legacy = [
-      point({ period_start: '2024-11-01', value: 10, change: null, change_significant: null }),
-      point({ period_start: '2024-12-01', value: 12, ci95: null, low_sample: true }),
+  it('replaces only the recomputed periods of a calendar series, and deletes its item once empty', async () => {
+    await kpiStore.store.replacePeriods('nps', 'month', '2024-11-01', '2025-03-01', [
+      point({ period_start: '2024-11-01', value: 1 }),
+      point({ period_start: '2025-01-01', value: 2 }),
+      point({ period_start: '2025-02-01', value: 3 }),
+      point({ period_start: '2025-03-01', value: 4 }),
+    ]);
+    // Recomputing January to March: the segment had no data in February after all, and March changed.
+    const replaced = await kpiStore.store.replacePeriods('nps', 'month', '2025-01-01', '2025-03-01', [
+      point({ period_start: '2025-01-01', value: 2 }),
+      point({ period_start: '2025-03-01', value: 5 }),
+    ]);
+
+    expect(replaced).toEqual({ written: 2, deleted: 1 });
+    expect(valuesOf(await series())).toEqual([
+      ['2024-11-01', 1],
+      ['2025-01-01', 2],
+      ['2025-03-01', 5],
+    ]);
+    await kpiStore.store.replacePeriods('nps', 'month', '2024-01-01', '2025-12-01', []);
+    expect(await series()).toEqual([]);
+    expect(await rawItem(`kpi#nps#month#${SEGMENT_TOKEN}`, 'series')).toBeUndefined();
+  });
+
+  it('applies two runs that rewrite one calendar series at once one after the other, losing neither', async () => {
+    await kpiStore.store.replacePeriods('nps', 'month', '2025-01-01', '2025-02-01', [
+      point({ period_start: '2025-01-01', value: 1 }),
+      point({ period_start: '2025-02-01', value: 2 }),
+    ]);
+    // Both read the series item before either writes it back.
+    await Promise.all([
+      kpiStore.store.replacePeriods('nps', 'month', '2025-01-01', '2025-01-01', [
+        point({ period_start: '2025-01-01', value: 10 }),
+      ]),
+      kpiStore.store.replacePeriods('nps', 'month', '2025-02-01', '2025-02-01', [
+        point({ period_start: '2025-02-01', value: 20 }),
+      ]),
+    ]);
+    expect(valuesOf(await series())).toEqual([
+      ['2025-01-01', 10],
+      ['2025-02-01', 20],
+    ]);
+  });
+
+  it('folds the point items of the layout before into the series item on the next run, whatever its range', async () => {
+    const older = [
+      point({ period_start: '2024-10-01', value: 8, change: null, change_significant: null }),
+      point({ period_start: '2025-01-01', value: 9, ci95: null, low_sample: true }),
+      point({ period_start: '2025-02-01', value: 10 }),
     ];
-    for (const stored of legacy) {
-      await documents.send(new PutCommand({ TableName: LOCAL_KPI_TABLE, Item: attributeItem(stored) }));
+    await putAttributeItems(older);
+    // Until an aggregation rewrites it, the series reads empty: its reads stay one GetItem.
+    expect(await series()).toEqual([]);
+
+    // An incremental run recomputes February only; the older periods come along from their point items.
+    const recomputed = { ...older[2]!, value: 11, computed_at: '2025-03-16T00:00:00.000Z' };
+    await kpiStore.store.replacePeriods('nps', 'month', '2025-02-01', '2025-02-01', [recomputed]);
+
+    expect(await series()).toEqual([older[0], older[1], recomputed]);
+    for (const stored of older) {
+      expect(await rawItem(`kpi#nps#month#${SEGMENT_TOKEN}`, stored.period_start)).toBeUndefined();
     }
-    const fresh = point({ period_start: '2025-01-01', value: 14 });
-    await kpiStore.store.replacePeriods('nps', 'month', '2025-01-01', '2025-01-01', [fresh]);
-
-    expect(await kpiStore.store.series('nps', 'month', PRO_PLUS, '0000-01-01', '9999-12-31')).toEqual([
-      ...legacy,
-      fresh,
-    ]);
   });
 
-  it('rewrites a point stored one attribute per field in the JSON layout when its period is recomputed', async () => {
-    const legacy = point({ period_start: '2024-10-01', value: 8 });
-    await documents.send(new PutCommand({ TableName: LOCAL_KPI_TABLE, Item: attributeItem(legacy) }));
-    const recomputed = { ...legacy, value: 9, computed_at: '2025-03-16T00:00:00.000Z' };
-    await kpiStore.store.replacePeriods('nps', 'month', '2024-10-01', '2024-10-01', [recomputed]);
+  it('stores a rolling grain one item per point, and reads the point items of the layout before', async () => {
+    const older = point({ period_start: '2025-02-01', grain: 'rolling_30d', value: 7, ci95: null });
+    await putAttributeItems([older]);
+    const fresh = point({ period_start: '2025-02-02', grain: 'rolling_30d', value: 8, low_sample: true });
+    await kpiStore.store.replacePeriods('nps', 'rolling_30d', '2025-02-02', '2025-02-02', [fresh]);
 
-    const item = await rawItem('kpi#nps#month#plan=pro%20plus%3D%231', '2024-10-01');
+    expect(await series('rolling_30d')).toEqual([older, fresh]);
+    expect(await series('rolling_30d', '2025-02-02', '2025-02-02')).toEqual([fresh]);
+    const item = await rawItem(`kpi#nps#rolling_30d#${SEGMENT_TOKEN}`, '2025-02-02');
     expect(Object.keys(item ?? {}).sort()).toEqual(['pk', 'point', 'sk']);
-    expect(await kpiStore.store.series('nps', 'month', PRO_PLUS, '2024-10-01', '2024-10-01')).toEqual([
-      recomputed,
-    ]);
   });
 
   it('stores the summary as one JSON attribute and still reads one stored as a map', async () => {
