@@ -191,6 +191,7 @@ export class LocalDiskObjectStore implements ObjectStore {
   private async openJournal(): Promise<void> {
     await mkdir(this.journalDir, { recursive: true });
     await this.acquireLock();
+    await this.removeTemporariesOfDeadWriters();
     const segments = await this.journalSegments();
     for (const segment of segments) await this.recoverSegment(segment);
     if (this.unsyncedPaths.size > 0) await this.fsyncPaths([...this.unsyncedPaths]);
@@ -219,6 +220,23 @@ export class LocalDiskObjectStore implements ObjectStore {
       }
       await writeFile(this.lockPath(), String(process.pid));
     }
+  }
+
+  /**
+   * A writer killed between creating a temporary file and renaming it leaves the temporary behind, and nothing else
+   * would ever remove it. Temporaries of live processes (a replay running beside the server) are theirs to finish.
+   */
+  private async removeTemporariesOfDeadWriters(): Promise<void> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    const leftovers = entries.filter((entry) => {
+      const writer = TEMPORARY_NAME.exec(entry.name);
+      if (!writer || !entry.isFile()) return false;
+      const pid = Number(writer[1]);
+      return pid !== process.pid && !isProcessAlive(pid);
+    });
+    await forEachBounded(leftovers, 8, (entry) =>
+      rm(path.join(entry.parentPath, entry.name), { force: true }),
+    );
   }
 
   private async journalSegments(): Promise<string[]> {
@@ -441,6 +459,9 @@ function isProcessAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** `<target>.tmp-<pid>-<n>`: the temporary a process writes before renaming it to its key. */
+const TEMPORARY_NAME = /\.tmp-(\d+)-\d+$/;
 
 /** From this many files on, one syncfs of the whole file system is cheaper than an fsync per file and folder. */
 const SYNCFS_THRESHOLD = 32;

@@ -1,4 +1,5 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDiskObjectStore } from '../../lambdas/adapters/local-disk-object-store.js';
@@ -82,6 +83,28 @@ describe('LocalDiskObjectStore in journal mode', () => {
     await rm(path.join(lake, 'tables'), { recursive: true });
     await store.putObjects([{ key, body: 'two\n' }]);
     expect(await text(path.join(lake, key))).toBe('two\n');
+    await store.close();
+  });
+
+  it('removes the temporary files of dead writers on start, and leaves those of live ones', async () => {
+    const home = await withTempHome();
+    cleanups.push(home.cleanup);
+    const lake = path.join(home.root, 'lake');
+    const folder = path.join(lake, 'tables', 'accounts', 'dt=2025-06-01');
+    await mkdir(folder, { recursive: true });
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const livePid = process.ppid;
+    const dead = path.join(folder, `generic-a.jsonl.tmp-${deadPid}-7`);
+    const live = path.join(folder, `generic-b.jsonl.tmp-${livePid}-3`);
+    const whole = path.join(folder, 'generic-c.jsonl');
+    for (const file of [dead, live, whole]) await writeFile(file, '{"event_id":"x"}\n');
+
+    const store = await LocalDiskObjectStore.open({
+      root: lake,
+      journalDir: path.join(home.root, 'journal'),
+      durability: 'journal',
+    });
+    expect((await readdir(folder)).sort()).toEqual([path.basename(whole), path.basename(live)].sort());
     await store.close();
   });
 });
