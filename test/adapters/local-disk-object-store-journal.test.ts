@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalDiskObjectStore } from '../../lambdas/adapters/local-disk-object-store.js';
+import { LocalDiskObjectStore, type MergePolicy } from '../../lambdas/adapters/local-disk-object-store.js';
+import { mergedTableObjectKey, tablePartitionFolderOf } from '../../lambdas/lake/layout.js';
+import { snapshotFiles } from '../support/lake-files.js';
 import { withTempHome } from '../support/temp-home.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -10,7 +12,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function journaledStore(options: { checkpointIntervalMs?: number } = {}) {
+const TABLE_ROWS: MergePolicy = { groupOf: tablePartitionFolderOf, keyOf: mergedTableObjectKey };
+
+async function journaledStore(options: { checkpointIntervalMs?: number; merge?: MergePolicy } = {}) {
   const home = await withTempHome();
   cleanups.push(home.cleanup);
   const lake = path.join(home.root, 'lake');
@@ -84,6 +88,76 @@ describe('LocalDiskObjectStore in journal mode', () => {
     await store.putObjects([{ key, body: 'two\n' }]);
     expect(await text(path.join(lake, key))).toBe('two\n');
     await store.close();
+  });
+
+  it('writes the table rows of one journal segment as one file per partition, visible from the checkpoint on', async () => {
+    const { store, lake } = await journaledStore({ checkpointIntervalMs: 3_600_000, merge: TABLE_ROWS });
+    const june1 = 'tables/survey_responses/dt=2025-06-01';
+    await Promise.all([
+      store.putObjects([
+        { key: 'raw/source=generic/dt=2025-06-10/a.json', body: '{"a":1}\n' },
+        { key: `${june1}/generic-a.jsonl`, body: '{"event_id":"a","v":1}\n' },
+      ]),
+      store.putObjects([{ key: `${june1}/generic-b.jsonl`, body: '{"event_id":"b"}\n' }]),
+      store.putObjects([
+        { key: 'tables/accounts/dt=2025-06-02/generic-c.jsonl', body: '{"event_id":"c"}\n' },
+      ]),
+    ]);
+    // Durable in the journal, but no table file yet; an object of its own is in place at once.
+    expect([...(await snapshotFiles(lake)).keys()]).toEqual(['raw/source=generic/dt=2025-06-10/a.json']);
+    // A rewrite within the segment replaces the earlier bytes of its key.
+    await store.putObjects([{ key: `${june1}/generic-a.jsonl`, body: '{"event_id":"a","v":2}\n' }]);
+
+    await store.sync();
+    const files = await snapshotFiles(lake);
+    const june1Files = [...files.keys()].filter((key) => key.startsWith(`${june1}/`));
+    expect(june1Files).toHaveLength(1);
+    expect(june1Files[0]).toMatch(/\/merged-[0-9a-f]{32}\.jsonl$/);
+    expect(files.get(june1Files[0]!)!.toString()).toBe('{"event_id":"b"}\n{"event_id":"a","v":2}\n');
+    expect([...files.keys()].filter((key) => key.startsWith('tables/accounts/'))).toHaveLength(1);
+    expect(files.size).toBe(3);
+    await store.close();
+  });
+
+  it('restores merged rows after a crash, and rewrites the same files when a segment is applied twice', async () => {
+    const { store, lake, journal } = await journaledStore({
+      checkpointIntervalMs: 3_600_000,
+      merge: TABLE_ROWS,
+    });
+    const objects = Array.from({ length: 40 }, (_, index) => ({
+      key: `tables/survey_responses/dt=2025-06-0${1 + (index % 3)}/generic-${index}.jsonl`,
+      body: `{"event_id":"e${index}"}\n`,
+    }));
+    await Promise.all(objects.map((object) => store.putObjects([object])));
+    const [segment] = (await readdir(journal)).filter((name) => name.endsWith('.log'));
+    const savedSegment = path.join(lake, '..', 'saved-segment');
+    await copyFile(path.join(journal, segment!), savedSegment);
+    // Killed before any checkpoint: the rows exist only in the journal.
+    await (store as unknown as { journal: { close(): Promise<void> } }).journal.close();
+    expect((await snapshotFiles(path.join(lake, 'tables'))).size).toBe(0);
+
+    const recovered = await LocalDiskObjectStore.open({
+      root: lake,
+      journalDir: journal,
+      durability: 'journal',
+      merge: TABLE_ROWS,
+    });
+    await recovered.close();
+    const afterRecovery = await snapshotFiles(path.join(lake, 'tables'));
+    expect(afterRecovery.size).toBe(3);
+    const rows = [...afterRecovery.values()].flatMap((bytes) => bytes.toString().split('\n').filter(Boolean));
+    expect(rows.sort()).toEqual(objects.map((object) => object.body.trim()).sort());
+
+    // Killed after a checkpoint wrote the files but before it retired the segment: applied again, same files.
+    await copyFile(savedSegment, path.join(journal, segment!));
+    const again = await LocalDiskObjectStore.open({
+      root: lake,
+      journalDir: journal,
+      durability: 'journal',
+      merge: TABLE_ROWS,
+    });
+    await again.close();
+    expect(await snapshotFiles(path.join(lake, 'tables'))).toEqual(afterRecovery);
   });
 
   it('removes the temporary files of dead writers on start, and leaves those of live ones', async () => {
