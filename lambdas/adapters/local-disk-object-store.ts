@@ -24,6 +24,7 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import type { ListedObject, ObjectStore, StoredObject } from '../ports/object-store.js';
 import { forEachBounded } from '../runtime/bounded-concurrency.js';
+import { FileWriterThread } from './file-writer-thread.js';
 
 /**
  * How writes reach stable storage.
@@ -99,8 +100,8 @@ export class LocalDiskObjectStore implements ObjectStore {
   private unsyncedPaths = new Set<string>();
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointRunning: Promise<void> = Promise.resolve();
-  /** Key-file writes of committed batches, by path: a later write of the same key starts only after them. */
-  private readonly applyingByPath = new Map<string, Promise<void>>();
+  /** Writes the key files of committed batches, in commit order, so the last write of a key wins. */
+  private readonly fileWriter = new FileWriterThread();
   /** Every committed write whose key files are still being written; a checkpoint waits for them. */
   private readonly applying = new Set<Promise<void>>();
   /** Folders known to exist, so the hot path skips a mkdir per file. */
@@ -193,6 +194,7 @@ export class LocalDiskObjectStore implements ObjectStore {
       await this.checkpoint();
       await this.journal.close();
       this.journal = undefined;
+      await this.fileWriter.close();
       await rm(this.lockPath(), { force: true });
     }
   }
@@ -333,8 +335,9 @@ export class LocalDiskObjectStore implements ObjectStore {
 
   /**
    * Appends a batch to the journal and makes it durable. Its key files are then written without their own fsync, and
-   * without holding up the loop: the next batch's fdatasync overlaps them. Each write resolves once its own files are
-   * in place, so a caller still reads what it wrote.
+   * without holding up the loop: the next batch's fdatasync overlaps them. They go to the file writer thread in one
+   * message; each write resolves once its own files are in place, so a caller still reads what it wrote (merged
+   * objects excepted: they are read from the checkpoint on).
    */
   private async commitBatch(batch: readonly PendingWrite[]): Promise<void> {
     try {
@@ -347,31 +350,32 @@ export class LocalDiskObjectStore implements ObjectStore {
       for (const write of batch) write.reject(error);
       return;
     }
-    for (const write of batch) {
-      // Merged objects join their segment's files now, synchronously, so the segment rotated next holds all of them.
-      const ownFiles = write.objects.filter((object) => !this.addToMerged(this.mergedInSegment, object));
-      const applied = Promise.all(ownFiles.map((object) => this.applyObject(object))).then(
-        () => write.resolve(),
-        (error: unknown) => write.reject(error),
-      );
-      this.applying.add(applied);
-      void applied.finally(() => this.applying.delete(applied));
-    }
-  }
-
-  /** Writes a journaled object to its key, after any earlier write of the same key, so the last write wins. */
-  private applyObject(object: StoredObject): Promise<void> {
-    const target = this.pathOf(object.key);
-    const previous = this.applyingByPath.get(target);
-    const current = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() =>
-      this.writeObjectFile(object, false),
+    // Merged objects join their segment's files now, synchronously, so the segment rotated next holds all of them.
+    const ownFiles = batch.map((write) =>
+      write.objects.filter((object) => !this.addToMerged(this.mergedInSegment, object)),
     );
-    this.applyingByPath.set(target, current);
-    const forget = () => {
-      if (this.applyingByPath.get(target) === current) this.applyingByPath.delete(target);
-    };
-    current.then(forget, forget);
-    return current;
+    const files = ownFiles.flat().map((object) => {
+      const target = this.pathOf(object.key);
+      this.unsyncedPaths.add(target);
+      return { target, temporary: this.temporaryOf(target), body: object.body };
+    });
+    const applied = this.fileWriter.write(files).then(
+      (errors) => {
+        let next = 0;
+        for (const [index, write] of batch.entries()) {
+          const own = errors.slice(next, next + ownFiles[index]!.length);
+          next += own.length;
+          const error = own.find((candidate) => candidate !== undefined);
+          if (error) write.reject(error);
+          else write.resolve();
+        }
+      },
+      (error: unknown) => {
+        for (const write of batch) write.reject(error);
+      },
+    );
+    this.applying.add(applied);
+    void applied.finally(() => this.applying.delete(applied));
   }
 
   /** Starts a new segment and, in the background, retires the old ones once their files are on disk. */
@@ -450,7 +454,7 @@ export class LocalDiskObjectStore implements ObjectStore {
       this.knownFolders.add(folder);
     }
     // Write beside the target and rename over it, so a reader (DuckDB, replay) never sees half a file.
-    const temporary = `${target}.tmp-${process.pid}-${++this.tmpCounter}`;
+    const temporary = this.temporaryOf(target);
     try {
       await writeTemporary(temporary, object.body, durable);
     } catch (error) {
@@ -462,6 +466,10 @@ export class LocalDiskObjectStore implements ObjectStore {
     await rename(temporary, target);
     if (durable) await fsyncDirectory(folder);
     else if (this.durability === 'journal') this.unsyncedPaths.add(target);
+  }
+
+  private temporaryOf(target: string): string {
+    return `${target}.tmp-${process.pid}-${++this.tmpCounter}`;
   }
 
   private async walk(folderKey: string): Promise<string[]> {

@@ -160,6 +160,25 @@ describe('LocalDiskObjectStore in journal mode', () => {
     expect(await snapshotFiles(path.join(lake, 'tables'))).toEqual(afterRecovery);
   });
 
+  it('rejects a write whose file cannot be put in place, and goes on with the others', async () => {
+    const { store, lake } = await journaledStore();
+    const blocked = 'raw/source=generic/dt=2025-06-01/blocked.json';
+    // A folder where the file should go: renaming the written file onto it fails.
+    await mkdir(path.join(lake, blocked, 'inside'), { recursive: true });
+    const fine = 'raw/source=generic/dt=2025-06-01/fine.json';
+    const results = await Promise.allSettled([
+      store.putObjects([{ key: blocked, body: '{"b":1}\n' }]),
+      store.putObjects([{ key: fine, body: '{"f":1}\n' }]),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled']);
+    // Nothing of the failed write is left beside its key.
+    expect(await readdir(path.dirname(path.join(lake, blocked)))).toEqual(['blocked.json', 'fine.json']);
+    expect(await text(path.join(lake, fine))).toBe('{"f":1}\n');
+    await store.putObjects([{ key: fine, body: '{"f":2}\n' }]);
+    expect(await text(path.join(lake, fine))).toBe('{"f":2}\n');
+    await store.close();
+  });
+
   it('removes the temporary files of dead writers on start, and leaves those of live ones', async () => {
     const home = await withTempHome();
     cleanups.push(home.cleanup);
