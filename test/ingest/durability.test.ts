@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   accountUpdated,
@@ -171,4 +172,36 @@ describe('crash durability of cs-pulse start', () => {
 
     await expectRecovered(temp.root, sent, new Set(sent.map((delivery) => delivery.id)));
   });
+
+  it('keeps rows already written at a checkpoint and rows only in the journal when SIGKILLed after both', async () => {
+    const temp = await withTempHome();
+    cleanups.push(temp.cleanup);
+    const lake = path.join(temp.root, 'lake');
+    const server = await start(temp.root);
+    const checkpointed = deliveries(60, 'checkpointed');
+    expect(await Promise.all(checkpointed.map((delivery) => send(server, delivery)))).toEqual(
+      checkpointed.map(() => 202),
+    );
+    // Table rows reach their files at the server's next checkpoint: wait (for a state, not a time) until it wrote them.
+    const eventCount = checkpointed.reduce((sum, delivery) => sum + delivery.eventIds.length, 0);
+    await waitFor(
+      async () => new Set((await readLake(lake)).rows.map(({ row }) => row.event_id)).size === eventCount,
+    );
+    const journaled = deliveries(60, 'journaled');
+    expect(await Promise.all(journaled.map((delivery) => send(server, delivery)))).toEqual(
+      journaled.map(() => 202),
+    );
+    await server.kill('SIGKILL');
+
+    const sent = [...checkpointed, ...journaled];
+    await expectRecovered(temp.root, sent, new Set(sent.map((delivery) => delivery.id)));
+  });
 });
+
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (await condition()) return;
+    await sleep(100);
+  }
+  throw new Error('the server wrote no checkpoint in 30 s');
+}
