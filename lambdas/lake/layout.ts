@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
  *
  *   raw/source=<source>/dt=<received date>/<delivery key>.json        one authentic request body with its metadata
  *   tables/<table>/dt=<event date>/<source>-<delivery key>.jsonl       normalized rows derived from that body
+ *   tables/<table>/dt=<event date>/merged-<digest>.jsonl               locally, the rows of many deliveries at once
  *   compacted/<table>/dt=<event date>/<file>.parquet                    closed days of a table, compacted to Parquet
  *
  * Partitions are Hive-style so Athena (partition projection) and DuckDB (hive_partitioning) both prune by `dt`.
@@ -38,6 +39,19 @@ export function rawObjectKey(source: string, receivedAt: Date, key: string): str
 
 export function tableObjectKey(table: LakeTable, dt: string, source: string, key: string): string {
   return `${TABLES_PREFIX}${table}/dt=${dt}/${source}-${key}.jsonl`;
+}
+
+/** The partition folder of a table file's key, `tables/<table>/dt=<date>`; undefined for any other key. */
+export function tablePartitionFolderOf(key: string): string | undefined {
+  return /^(tables\/[^/]+\/dt=\d{4}-\d{2}-\d{2})\/[^/]+\.jsonl$/.exec(key)?.[1];
+}
+
+/**
+ * The local server's file of the rows of many deliveries in one partition (docs/lake.md): named after a digest of its
+ * bytes, so a crash recovery that writes the same rows again rewrites the same file.
+ */
+export function mergedTableObjectKey(partitionFolder: string, digest: string): string {
+  return `${partitionFolder}/merged-${digest}.jsonl`;
 }
 
 /** Reads `dt=YYYY-MM-DD` back out of a key. */

@@ -53,28 +53,56 @@ export interface TableRows {
 }
 
 export function rowsOf(source: string, event: CanonicalEvent, receivedAt: Date, into: TableRows): void {
-  const base: RowBase = {
-    source,
-    event_id: event.id,
-    account_id: event.account_id,
-    occurred_at: lakeTimestamp(new Date(event.occurred_at)),
-    received_at: lakeTimestamp(receivedAt),
-  };
+  // Every row lists its columns in full rather than spreading a shared base: on Node 20, `{ ...base, more }` took
+  // microseconds per row, more than all the rest of ingest's row building. Column order is the JSON's, so it stays.
+  const event_id = event.id;
+  const account_id = event.account_id;
+  const occurred_at = lakeTimestamp(new Date(event.occurred_at));
+  const received_at = lakeTimestamp(receivedAt);
   switch (event.type) {
     case 'account.updated': {
-      into.accounts.push({ ...base, name: event.data.name ?? null, plan: event.data.plan ?? null });
-      if (event.data.plan !== undefined) {
-        into.account_attributes.push({ ...base, attribute_key: 'plan', attribute_value: event.data.plan });
+      const { name, plan, attributes } = event.data;
+      into.accounts.push({
+        source,
+        event_id,
+        account_id,
+        occurred_at,
+        received_at,
+        name: name ?? null,
+        plan: plan ?? null,
+      });
+      if (plan !== undefined) {
+        into.account_attributes.push({
+          source,
+          event_id,
+          account_id,
+          occurred_at,
+          received_at,
+          attribute_key: 'plan',
+          attribute_value: plan,
+        });
       }
-      for (const [key, value] of Object.entries(event.data.attributes ?? {})) {
-        into.account_attributes.push({ ...base, attribute_key: key, attribute_value: value });
+      for (const [key, value] of Object.entries(attributes ?? {})) {
+        into.account_attributes.push({
+          source,
+          event_id,
+          account_id,
+          occurred_at,
+          received_at,
+          attribute_key: key,
+          attribute_value: value,
+        });
       }
       return;
     }
     case 'subscription.started':
     case 'subscription.changed':
       into.subscriptions.push({
-        ...base,
+        source,
+        event_id,
+        account_id,
+        occurred_at,
+        received_at,
         subscription_id: event.data.subscription_id ?? event.account_id,
         event_type: event.type === 'subscription.started' ? 'started' : 'changed',
         mrr: event.data.mrr,
@@ -84,7 +112,11 @@ export function rowsOf(source: string, event: CanonicalEvent, receivedAt: Date, 
       return;
     case 'subscription.canceled':
       into.subscriptions.push({
-        ...base,
+        source,
+        event_id,
+        account_id,
+        occurred_at,
+        received_at,
         subscription_id: event.data.subscription_id ?? event.account_id,
         event_type: 'canceled',
         mrr: null,
@@ -95,7 +127,11 @@ export function rowsOf(source: string, event: CanonicalEvent, receivedAt: Date, 
     case 'survey.responded': {
       const scale = DEFAULT_SURVEY_SCALES[event.data.survey];
       into.survey_responses.push({
-        ...base,
+        source,
+        event_id,
+        account_id,
+        occurred_at,
+        received_at,
         survey: event.data.survey,
         score: event.data.score,
         scale_min: event.data.scale_min ?? scale.min,

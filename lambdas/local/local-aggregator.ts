@@ -13,7 +13,7 @@ export class LocalAggregator {
 
   constructor(
     private readonly lakeRoot: string,
-    private readonly lake: ObjectStore,
+    private readonly lake: ObjectStore & { sync(): Promise<void> },
     private readonly store: KpiStore,
     private readonly clock: Clock,
     private readonly statistics: { lowSampleMin?: number; churnHorizonDays?: number } = {},
@@ -43,6 +43,8 @@ export class LocalAggregator {
   }
 
   private async aggregate(options: { backfill?: boolean; asOf?: Date }): Promise<AggregateReport> {
+    // The server writes table rows of many deliveries together at its journal checkpoints: take every accepted row.
+    await this.lake.sync();
     const engine = await DuckDbSqlEngine.open({ lakeRoot: this.lakeRoot });
     try {
       return await aggregateKpis({

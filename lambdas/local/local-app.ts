@@ -12,6 +12,7 @@ import { handler as healthHandler } from '../handlers/health.js';
 import { createIngestWebhookHandler } from '../handlers/ingest-webhook.js';
 import type { IngestDependencies } from '../ingest/ingest-webhook.js';
 import type { AggregateReport } from '../kpis/aggregate-kpis.js';
+import { mergedTableObjectKey, tablePartitionFolderOf } from '../lake/layout.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { localObservability } from '../runtime/observability.js';
@@ -55,6 +56,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     root: home.lake,
     journalDir: home.journal,
     durability: 'journal',
+    // A file per delivery and table day would make creating files the cost of every request: the rows of each
+    // partition go into one file per journal segment instead (the views deduplicate a redelivery's second copy).
+    merge: { groupOf: tablePartitionFolderOf, keyOf: mergedTableObjectKey },
   });
   const kpiStore = await serveLocalKpiStore(home);
   const aggregator = new LocalAggregator(home.lake, store, kpiStore.store, clock, {

@@ -54,7 +54,7 @@ describe('POST /webhooks/generic over real HTTP', () => {
       scale_min: 0,
       scale_max: 10,
     });
-    expect(row!._key).toMatch(/^tables\/survey_responses\/dt=2025-03-09\/generic-[0-9a-f]{32}\.jsonl$/);
+    expect(row!._key).toMatch(/^tables\/survey_responses\/dt=2025-03-09\/merged-[0-9a-f]{32}\.jsonl$/);
   });
 
   it('takes a redelivery again without adding a copy', async () => {

@@ -109,7 +109,8 @@ describe('compacting the lake', () => {
     const late = surveyEvent('nps-late', 'globex', 'nps', 3, '2025-01-05T12:00:00Z');
     expect((await app.postGeneric({ events: [late] }, { id: 'late-1', sentAt: NOW })).status).toBe(202);
     expect((await app.postGeneric({ events: [late] }, { id: 'late-2', sentAt: NOW })).status).toBe(202);
-    expect(await filesUnder(path.join(tables(), 'survey_responses'), '.jsonl')).toHaveLength(2);
+    // The clock is fixed, so both copies are the same row, and the server's merged file of it is the same file.
+    expect(await filesUnder(path.join(tables(), 'survey_responses'), '.jsonl')).toHaveLength(1);
 
     // Incremental: the late JSON files are the change it finds.
     await app.aggregator.run();
@@ -122,7 +123,7 @@ describe('compacting the lake', () => {
     expect(second.code).toBe(0);
     const report = JSON.parse(second.out) as CompactionReport;
     expect(report.days).toEqual([
-      { table: 'survey_responses', dt: '2025-01-05', rowsAppended: 1, filesDeleted: 2, filesKept: 0 },
+      { table: 'survey_responses', dt: '2025-01-05', rowsAppended: 1, filesDeleted: 1, filesKept: 0 },
     ]);
     expect(
       await filesUnder(path.join(compacted(), 'survey_responses', 'dt=2025-01-05'), '.parquet'),

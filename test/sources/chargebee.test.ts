@@ -43,7 +43,7 @@ describe('chargebee webhooks over HTTP', () => {
     expect(response.body).toEqual({ accepted: 1, ignored: 0, delivery_id: 'ev_AzZTZgUXk3Q9a1H4' });
     const objects = await tableObjects(app.store, 'subscriptions');
     expect(objects.map((object) => object.key)).toEqual([
-      expect.stringMatching(/^tables\/subscriptions\/dt=2025-01-01\/chargebee-[0-9a-f]{32}\.jsonl$/),
+      expect.stringMatching(/^tables\/subscriptions\/dt=2025-01-01\/merged-[0-9a-f]{32}\.jsonl$/),
     ]);
     expect(objects[0]!.rows).toEqual([
       {

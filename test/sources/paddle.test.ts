@@ -41,7 +41,7 @@ describe('paddle webhooks over HTTP', () => {
     expect(response.body).toEqual({ accepted: 1, ignored: 0, delivery_id: 'evt_01h7ht60jy5hpdv5x8tfsaxje4' });
     const objects = await tableObjects(app.store, 'subscriptions');
     expect(objects.map((object) => object.key)).toEqual([
-      expect.stringMatching(/^tables\/subscriptions\/dt=2023-08-11\/paddle-[0-9a-f]{32}\.jsonl$/),
+      expect.stringMatching(/^tables\/subscriptions\/dt=2023-08-11\/merged-[0-9a-f]{32}\.jsonl$/),
     ]);
     expect(objects[0]!.rows).toEqual([
       {

@@ -82,7 +82,7 @@ describe('POST /webhooks/salesforce over real HTTP', () => {
         plan: 'enterprise',
       }),
     ]);
-    expect(accounts[0]!._key).toMatch(/^tables\/accounts\/dt=2025-03-09\/salesforce-[0-9a-f]{32}\.jsonl$/);
+    expect(accounts[0]!._key).toMatch(/^tables\/accounts\/dt=2025-03-09\/merged-[0-9a-f]{32}\.jsonl$/);
     const attributes = await rowsOf('account_attributes', '0015g00000AbCdEAAV');
     expect(attributes.map((row) => `${row.attribute_key}=${row.attribute_value}`).sort()).toEqual([
       'BillingCountry=Germany',

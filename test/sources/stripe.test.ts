@@ -40,7 +40,7 @@ describe('stripe webhooks over HTTP', () => {
     expect(response.body).toEqual({ accepted: 1, ignored: 0, delivery_id: 'evt_1Pgc76B7WZ01zgkWwyRHS12y' });
     const objects = await tableObjects(app.store, 'subscriptions');
     expect(objects.map((object) => object.key)).toEqual([
-      expect.stringMatching(/^tables\/subscriptions\/dt=2024-07-26\/stripe-[0-9a-f]{32}\.jsonl$/),
+      expect.stringMatching(/^tables\/subscriptions\/dt=2024-07-26\/merged-[0-9a-f]{32}\.jsonl$/),
     ]);
     expect(objects[0]!.rows).toEqual([
       {

@@ -17,14 +17,24 @@ export async function lakeFiles(home: string, prefix: string): Promise<string[]>
   }
 }
 
-/** The rows of the survey_responses table, read from its JSON-lines files on disk. */
+/**
+ * The rows of the survey_responses table as the views count them: of the copies of one event in one partition (a
+ * redelivery is stored again), the latest received.
+ */
 export async function surveyRows(home: string): Promise<Record<string, any>[]> {
-  const rows: Record<string, any>[] = [];
+  const latest = new Map<string, Record<string, any>>();
   for (const file of await lakeFiles(home, 'tables/survey_responses')) {
     const text = await readFile(path.join(home, 'lake', file), 'utf8');
-    for (const line of text.split('\n')) if (line.trim()) rows.push(JSON.parse(line));
+    const partition = path.dirname(file);
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const row = JSON.parse(line);
+      const identity = `${partition}/${row.source}/${row.event_id}`;
+      const seen = latest.get(identity);
+      if (!seen || seen.received_at < row.received_at) latest.set(identity, row);
+    }
   }
-  return rows;
+  return [...latest.values()];
 }
 
 /** The raw records archived for one source. */

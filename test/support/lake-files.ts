@@ -30,6 +30,21 @@ export async function tableRows(lakeRoot: string, table: string): Promise<Record
   return rows;
 }
 
+/**
+ * Of the copies of one row (a redelivery is stored again), the latest received, as the views count them: by
+ * partition, source, event id and, for attributes, the attribute key. Rows as `tableRows` returns them.
+ */
+export function latestCopies(rows: readonly Record<string, any>[]): Record<string, any>[] {
+  const latest = new Map<string, Record<string, any>>();
+  for (const row of rows) {
+    const partition = String(row._key).split('/').slice(0, 3).join('/');
+    const identity = `${partition}/${row.source}/${row.event_id}/${row.attribute_key ?? ''}`;
+    const seen = latest.get(identity);
+    if (!seen || seen.received_at < row.received_at) latest.set(identity, row);
+  }
+  return [...latest.values()];
+}
+
 /** Every raw record of the archive, parsed. */
 export async function rawRecords(lakeRoot: string): Promise<Record<string, any>[]> {
   return [...(await lakeFiles(lakeRoot, 'raw')).entries()].map(([key, text]) => ({

@@ -45,6 +45,9 @@ export async function startTestApp(
       body,
     });
     const text = await response.text();
+    // The server writes table rows at its journal checkpoints (docs/lake.md, Durability); tests read the lake as a
+    // reader would after the next one.
+    if (path.startsWith('/webhooks/')) await app.store.sync();
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
