@@ -53,7 +53,7 @@ export async function rawRecords(lakeRoot: string): Promise<Record<string, any>[
   }));
 }
 
-/** Every file under a folder, by path relative to it (with `/`), read byte for byte. */
+/** Every file under a folder, by path relative to it (with `/`), read byte for byte; on a live folder, those still there when read. */
 export async function snapshotFiles(folder: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   let entries: import('node:fs').Dirent[];
@@ -65,7 +65,12 @@ export async function snapshotFiles(folder: string): Promise<Map<string, Buffer>
   }
   for (const entry of entries.filter((candidate) => candidate.isFile())) {
     const absolute = path.join(entry.parentPath, entry.name);
-    files.set(path.relative(folder, absolute).split(path.sep).join('/'), await readFile(absolute));
+    try {
+      files.set(path.relative(folder, absolute).split(path.sep).join('/'), await readFile(absolute));
+    } catch (error) {
+      // A live server renamed (or removed) it since the listing: a temporary file put in place, seen next time.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
