@@ -36,6 +36,9 @@ import { FileWriterThread } from './file-writer-thread.js';
  */
 export type Durability = 'journal' | 'fsync' | 'none';
 
+/** Files listObjects stats at once. */
+const STAT_PAGE = 256;
+
 export interface LocalDiskObjectStoreOptions {
   /** The folder that stands in for the bucket. */
   readonly root: string;
@@ -153,15 +156,21 @@ export class LocalDiskObjectStore implements ObjectStore {
     // Walk only the deepest folder the prefix names, then filter by the rest of the prefix.
     const slash = prefix.lastIndexOf('/');
     const folderKey = slash >= 0 ? prefix.slice(0, slash) : '';
-    const keys = await this.walk(folderKey);
-    keys.sort();
-    for (const key of keys) {
-      if (!key.startsWith(prefix)) continue;
-      try {
-        const info = await stat(this.pathOf(key));
-        yield { key, size: info.size, lastModified: info.mtime };
-      } catch (error) {
-        if (!isNotFound(error)) throw error; // deleted while listing: skip it
+    const keys = (await this.walk(folderKey)).filter((key) => key.startsWith(prefix)).sort();
+    // One stat at a time costs a round trip to the libuv pool each (7.4 s for the 137k files of a 10M-event lake);
+    // a page of them at once keeps the pool's threads busy, and the keys still come out in order.
+    for (let start = 0; start < keys.length; start += STAT_PAGE) {
+      const page = keys.slice(start, start + STAT_PAGE);
+      const infos = await Promise.all(
+        page.map((key) =>
+          stat(this.pathOf(key)).catch((error: unknown) => {
+            if (isNotFound(error)) return undefined; // deleted while listing: skip it
+            throw error;
+          }),
+        ),
+      );
+      for (const [index, info] of infos.entries()) {
+        if (info) yield { key: page[index]!, size: info.size, lastModified: info.mtime };
       }
     }
   }
