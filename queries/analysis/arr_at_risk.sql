@@ -29,13 +29,9 @@ account_mrr AS (
   GROUP BY a.account_id, p.currency
 ),
 latest_answers AS (
-  SELECT account_id, survey,
-         CASE survey
-           WHEN 'nps' THEN (score - scale_min) * 10 / (scale_max - scale_min)
-           ELSE 1 + (score - scale_min) * 6 / (scale_max - scale_min)
-         END AS score
+  SELECT account_id, survey, kpi_score AS score
   FROM (
-    SELECT r.account_id, r.survey, r.score, r.scale_min, r.scale_max,
+    SELECT r.account_id, r.survey, r.kpi_score,
            row_number() OVER (PARTITION BY r.account_id, r.survey ORDER BY r.occurred_at DESC, r.event_id DESC) AS recency
     FROM {{database}}.unique_survey_responses r
     CROSS JOIN params

@@ -25,12 +25,7 @@ runs AS (
   WHERE a.started_at < params.as_of
 ),
 responses AS (
-  SELECT r.account_id, r.event_id, r.survey, r.occurred_at,
-         CASE r.survey
-           WHEN 'nps' THEN (r.score - r.scale_min) * 10 / (r.scale_max - r.scale_min)
-           WHEN 'ces' THEN 1 + (r.score - r.scale_min) * 6 / (r.scale_max - r.scale_min)
-           ELSE 1 + (r.score - r.scale_min) * 4 / (r.scale_max - r.scale_min)
-         END AS score
+  SELECT r.account_id, r.event_id, r.survey, r.occurred_at, r.kpi_score AS score
   FROM {{database}}.unique_survey_responses r
   CROSS JOIN params
   WHERE r.survey IN ('nps', 'ces', 'csat')

@@ -1,7 +1,7 @@
 -- Survey KPIs, all three from one pass over the survey responses of each period, for all accounts and for every
 -- segment. One row per (period, segment) with each survey's figures as columns (prefixed nps_, ces_, csat_, plus their
 -- components); queries/registry.ts names the columns each metric serves, and a metric whose survey has no response in
--- a row has a NULL value there (no point). Scores on another scale are mapped linearly onto the KPI's scale first.
+-- a row has a NULL value there (no point). Scores are read mapped onto the KPI's scale (kpi_score of the view).
 --   nps  (Bain & Company, Reichheld; 0–10): promoters score >= 9, passives >= 7, detractors below 7.
 --        value = 100 · (promoters − detractors) / responses. ci95 is the adjusted-Wald interval (Rocks 2016, The
 --        American Statistician; MeasuringU): add 3 to n and ¾ to the promoters and the detractors, then NPS.adj ±
@@ -49,11 +49,7 @@ scored AS (
          END AS period_start,
          r.account_id,
          r.survey,
-         CASE r.survey
-           WHEN 'nps' THEN (r.score - r.scale_min) * 10 / (r.scale_max - r.scale_min)
-           WHEN 'ces' THEN 1 + (r.score - r.scale_min) * 6 / (r.scale_max - r.scale_min)
-           ELSE 1 + (r.score - r.scale_min) * 4 / (r.scale_max - r.scale_min)
-         END AS score
+         r.kpi_score AS score
   FROM {{database}}.unique_survey_responses r
   CROSS JOIN bounds b
   -- The dt bounds are plain parameters so Athena prunes partitions before planning the join.
