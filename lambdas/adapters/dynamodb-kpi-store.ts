@@ -46,9 +46,10 @@ import { forEachBounded } from '../runtime/bounded-concurrency.js';
  * (400 KB at most) would outgrow within three years, so its points stay an item each.
  *
  * Before this layout a point was an item of one attribute per field, `summary` a map. The summary of either layout is
- * read. A calendar series is read only from its `series` item, and the aggregation's next run (any mode: each run
+ * read. A calendar series is read from its `series` item, and the aggregation's next run (any mode: each run
  * rewrites every known segment of every metric) folds the old point items of a series into it and deletes them; until
- * that run the series reads empty. Rolling grains read old point items as they are; each write replaces them.
+ * that run a series without its item is read from those point items. Rolling grains read old point items as they
+ * are; each write replaces them.
  */
 export class DynamoDbKpiStore implements KpiStore {
   private readonly documents: DynamoDBDocumentClient;
@@ -234,16 +235,20 @@ export class DynamoDbKpiStore implements KpiStore {
     to: string,
   ): Promise<KpiPoint[]> {
     const pk = seriesKey(metric, grain, segment);
-    if (isRollingGrain(grain)) {
+    const pointItems = async () => {
       const items = await this.queryAll({
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
       });
       return items.map((item) => fromItem(item, metric, grain, segment));
-    }
+    };
+    if (isRollingGrain(grain)) return pointItems();
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { pk, sk: SERIES_DOCUMENT } }),
     );
+    // No series item: a series with no point, or one stored before this layout that no aggregation run has folded
+    // yet (just after an upgrade); its point items answer until then, at the price of a second request.
+    if (!result.Item) return pointItems();
     const points: KpiPoint[] = [];
     for (const stored of storedPointsOf(result.Item)) {
       if (stored.period_start >= from && stored.period_start <= to) {
