@@ -167,15 +167,18 @@ export class DynamoDbKpiStore implements KpiStore {
     const pk = seriesKey(metric, grain, segment);
     const key = { pk, sk: SERIES_DOCUMENT };
     for (let attempt = 1; ; attempt += 1) {
-      const [document, pointItems] = await Promise.all([
-        this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
-        // Period starts sort before `series`: this finds the point items only.
-        this.queryAll({
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-          ExpressionAttributeValues: { ':pk': pk, ':first': '0000-01-01', ':last': '9999-12-31' },
-          ConsistentRead: true,
-        }),
-      ]);
+      const document = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      // Point items of the layout before exist only until the first write of the series item deletes them, so only a
+      // series without its item is searched for them. Period starts sort before `series`: this finds point items only.
+      const pointItems = document.Item
+        ? []
+        : await this.queryAll({
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+            ExpressionAttributeValues: { ':pk': pk, ':first': '0000-01-01', ':last': '9999-12-31' },
+            ConsistentRead: true,
+          });
       const periods = new Map<string, StoredPoint>();
       for (const stored of storedPointsOf(document.Item)) periods.set(stored.period_start, stored);
       const requests: Record<string, unknown>[] = [];
