@@ -1,13 +1,8 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { kpiSeries, type ReadApiDependencies } from '../api/read-api.js';
+import { readApiHandler } from '../api/read-api-handler.js';
 import { seriesQuerySchema } from '../api/read-api-schemas.js';
-import { bearerToken } from '../http/bearer-token.js';
-import { jsonResponse } from '../http/problem.js';
-import { problemDetails } from '../http/problem-middleware.js';
-import { parseQuery } from '../http/query-parameters.js';
 import { lazily } from '../runtime/lazily.js';
-import { lambdaObservability, type Observability, observed } from '../runtime/observability.js';
+import { lambdaObservability, type Observability } from '../runtime/observability.js';
 import { readApiDependenciesFromEnvironment } from '../runtime/read-api-environment.js';
 
 /** `GET /v1/kpis/{metric}?grain=&from=&to=&segment=key:value`: one metric's series. */
@@ -15,17 +10,12 @@ export function createGetKpiSeriesHandler(
   dependencies: () => Promise<ReadApiDependencies>,
   observability: Observability = lambdaObservability(),
 ) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(observed(observability, { recordsMetrics: false }))
-    .use(problemDetails(observability.logger))
-    .use(bearerToken(async () => (await dependencies()).apiToken))
-    .handler(async (event) => {
-      const query = parseQuery(event, seriesQuerySchema);
-      const { store } = await dependencies();
-      return jsonResponse(200, await kpiSeries(store, event.pathParameters?.metric ?? '', query), {
-        'cache-control': 'no-store',
-      });
-    });
+  return readApiHandler(
+    seriesQuerySchema,
+    (store, query, event) => kpiSeries(store, event.pathParameters?.metric ?? '', query),
+    dependencies,
+    observability,
+  );
 }
 
 export const handler = createGetKpiSeriesHandler(lazily(readApiDependenciesFromEnvironment));
