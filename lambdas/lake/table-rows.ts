@@ -71,18 +71,10 @@ export function rowsOf(source: string, event: CanonicalEvent, receivedAt: Date, 
         name: name ?? null,
         plan: plan ?? null,
       });
-      if (plan !== undefined) {
-        into.account_attributes.push({
-          source,
-          event_id,
-          account_id,
-          occurred_at,
-          received_at,
-          attribute_key: 'plan',
-          attribute_value: plan,
-        });
-      }
-      for (const [key, value] of Object.entries(attributes ?? {})) {
+      // The plan is a segment attribute too: segments read every attribute, the plan first.
+      const segmentAttributes = Object.entries(attributes ?? {});
+      if (plan !== undefined) segmentAttributes.unshift(['plan', plan]);
+      for (const [key, value] of segmentAttributes) {
         into.account_attributes.push({
           source,
           event_id,
