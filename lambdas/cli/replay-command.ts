@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LocalDiskObjectStore } from '../adapters/local-disk-object-store.js';
 import { readSettings } from '../config/settings.js';
-import { loadSourceOptions } from '../config/source-options.js';
+import { loadSourceOptions, localConfigFiles } from '../config/source-options.js';
 import { replayLake } from '../lake/replay.js';
 import { localHome } from '../local/home.js';
 import type { Command } from './command.js';
@@ -32,7 +32,7 @@ Options:
     const home = localHome(settings.CS_PULSE_HOME);
     const store = await LocalDiskObjectStore.open({ root: home.lake, durability: 'none' });
     const report = await replayLake(store, {
-      sourceOptions: await loadSourceOptions(settings.CS_PULSE_CONFIG),
+      sourceOptions: await loadSourceOptions(settings.CS_PULSE_CONFIG, localConfigFiles(home.root)),
       includeQuarantined: values['include-quarantined'],
     });
     await store.sync();

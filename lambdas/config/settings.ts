@@ -28,7 +28,9 @@ const settingsSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe('Mapping config file for the vendor sources (default: ./cs-pulse.config.json when present).'),
+    .describe(
+      'Mapping config file for the vendor sources (default: ./cs-pulse.config.json, else <home>/cs-pulse.config.json, when present).',
+    ),
   CS_PULSE_AGGREGATE_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { WEBHOOK_SOURCES } from '../sources/registry.js';
 
@@ -48,17 +49,40 @@ export function parseSourceOptions(config: unknown): SourceOptionsLookup {
   return (source) => parsed.get(source) ?? {};
 }
 
-/** Reads the config file; a missing default file means "all defaults", a missing named file is an error. */
-export async function loadSourceOptions(path: string | undefined): Promise<SourceOptionsLookup> {
-  const file = path ?? 'cs-pulse.config.json';
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined)
-      return parseSourceOptions({});
-    throw new SourceOptionsError(`cannot read the config file ${file}: ${(error as Error).message}`);
+/** The mapping file read when CS_PULSE_CONFIG names none: in the working directory. */
+export const DEFAULT_CONFIG_FILE = 'cs-pulse.config.json';
+
+/**
+ * The mapping files a local command (npm start, npm run replay) reads when CS_PULSE_CONFIG names none: the working
+ * directory's, else the home's (where `npm run demo -- --vendors` writes its mapping), so a later start or replay of
+ * a home maps its webhooks as they were mapped when they arrived.
+ */
+export function localConfigFiles(homeRoot: string): readonly string[] {
+  return [DEFAULT_CONFIG_FILE, join(homeRoot, DEFAULT_CONFIG_FILE)];
+}
+
+/**
+ * Reads the config file CS_PULSE_CONFIG names (it must exist), or else the first of the default files that exists;
+ * with none, every source takes its defaults.
+ */
+export async function loadSourceOptions(
+  path: string | undefined,
+  defaultFiles: readonly string[] = [DEFAULT_CONFIG_FILE],
+): Promise<SourceOptionsLookup> {
+  let file: string | undefined;
+  let text: string | undefined;
+  for (const candidate of path === undefined ? defaultFiles : [path]) {
+    file = candidate;
+    try {
+      text = await readFile(candidate, 'utf8');
+      break;
+    } catch (error) {
+      // A default file may be missing: the next one, or no options at all. A named one must be there.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined) continue;
+      throw new SourceOptionsError(`cannot read the config file ${candidate}: ${(error as Error).message}`);
+    }
   }
+  if (text === undefined || file === undefined) return parseSourceOptions({});
   try {
     return parseSourceOptions(JSON.parse(text));
   } catch (error) {

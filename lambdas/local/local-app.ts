@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { LocalDiskObjectStore } from '../adapters/local-disk-object-store.js';
 import type { Settings } from '../config/settings.js';
-import { loadSourceOptions } from '../config/source-options.js';
+import { loadSourceOptions, localConfigFiles } from '../config/source-options.js';
 import { createGetChurnDriversHandler } from '../handlers/get-churn-drivers.js';
 import { createGetCohortsHandler } from '../handlers/get-cohorts.js';
 import { createGetCurrentKpisHandler } from '../handlers/get-current-kpis.js';
@@ -50,7 +50,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   const home = localHome(settings.CS_PULSE_HOME);
-  const sourceOptions = await loadSourceOptions(settings.CS_PULSE_CONFIG);
+  const sourceOptions = await loadSourceOptions(settings.CS_PULSE_CONFIG, localConfigFiles(home.root));
   const genericSecret = await ensureGenericSecret(home, env);
   const store = await LocalDiskObjectStore.open({
     root: home.lake,

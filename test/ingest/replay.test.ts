@@ -14,10 +14,12 @@ import {
   subscriptionStarted,
   surveyEvent,
 } from '../support/events.js';
+import { fixture, surveyRows } from '../support/home-files.js';
 import { readLake, snapshotFiles } from '../support/lake-files.js';
 import { startTestApp, TEST_GENERIC_SECRET } from '../support/local-app.js';
 import { REPO_ROOT } from '../support/server-process.js';
 import { withTempHome } from '../support/temp-home.js';
+import { delightedHeaders } from '../support/vendor-signatures.js';
 
 let home: { root: string; cleanup: () => Promise<void> };
 let lake: string;
@@ -176,5 +178,41 @@ describe('replay of the raw archive', () => {
     const report = await replay();
     expect(report.tableObjectsDeleted).toBe(1);
     expect(await snapshotFiles(tables)).toEqual(replayed);
+  });
+});
+
+describe("a home's own mapping file", () => {
+  it('maps what npm start takes and what npm run replay rebuilds alike, with CS_PULSE_CONFIG unset', async () => {
+    const temp = await withTempHome();
+    try {
+      // What `npm run demo -- --vendors` leaves: the mapping in the home, not in the working directory.
+      await writeFile(
+        path.join(temp.root, 'cs-pulse.config.json'),
+        JSON.stringify({ sources: { delighted: { account_properties: ['org_id'] } } }),
+      );
+      const secret = 'dlx-home-config-test-key-0123456789';
+      const event = JSON.parse(await fixture('delighted', 'survey-response-created.json'));
+      event.event_data.person_properties = { org_id: 'org-77' };
+      const body = JSON.stringify(event);
+      const app = await startTestApp({ home: temp.root, env: { CS_PULSE_SECRET_DELIGHTED: secret } });
+      try {
+        const response = await app.post('/webhooks/delighted', body, delightedHeaders(secret, body));
+        expect(response.status).toBe(202);
+      } finally {
+        await app.stop();
+      }
+      const accounts = async () => (await surveyRows(temp.root)).map((row) => row.account_id);
+      expect(await accounts()).toEqual(['org-77']);
+
+      await rm(path.join(temp.root, 'lake', 'tables'), { recursive: true });
+      const { CS_PULSE_CONFIG: _unset, ...environment } = process.env;
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/cs-pulse.ts', 'replay'], {
+        cwd: REPO_ROOT,
+        env: { ...environment, CS_PULSE_HOME: temp.root },
+      });
+      expect(await accounts()).toEqual(['org-77']);
+    } finally {
+      await temp.cleanup();
+    }
   });
 });
