@@ -80,6 +80,9 @@ export function pointColumn(query: KpiQuery, field: (typeof POINT_COLUMNS)[numbe
  * rows where only another one does), each with the standard columns (`value`, `n`, `ci_low`, …) and the components.
  */
 export function metricRows(query: KpiQuery, rows: readonly SqlRow[]): SqlRow[] {
+  const fields = query.compares
+    ? POINT_COLUMNS
+    : POINT_COLUMNS.filter((field) => !(COMPARISON_COLUMNS as readonly string[]).includes(field));
   return rows
     .filter((row) => {
       const value = row[pointColumn(query, 'value')];
@@ -91,15 +94,10 @@ export function metricRows(query: KpiQuery, rows: readonly SqlRow[]): SqlRow[] {
         segment_key: row.segment_key ?? null,
         segment_value: row.segment_value ?? null,
       };
-      const fields = query.compares ? POINT_COLUMNS : POINT_COLUMNS.filter((field) => !isComparison(field));
       for (const field of fields) point[field] = row[pointColumn(query, field)] ?? null;
       for (const name of query.components) point[name] = row[name] ?? null;
       return point;
     });
-}
-
-function isComparison(field: string): boolean {
-  return (COMPARISON_COLUMNS as readonly string[]).includes(field);
 }
 
 /** The column names of a survey KPI in surveys.sql: each field prefixed with the survey's name. */

@@ -69,24 +69,21 @@ export async function loadSourceOptions(
   path: string | undefined,
   defaultFiles: readonly string[] = [DEFAULT_CONFIG_FILE],
 ): Promise<SourceOptionsLookup> {
-  let file: string | undefined;
-  let text: string | undefined;
-  for (const candidate of path === undefined ? defaultFiles : [path]) {
-    file = candidate;
+  for (const file of path === undefined ? defaultFiles : [path]) {
+    let text: string;
     try {
-      text = await readFile(candidate, 'utf8');
-      break;
+      text = await readFile(file, 'utf8');
     } catch (error) {
       // A default file may be missing: the next one, or no options at all. A named one must be there.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined) continue;
-      throw new SourceOptionsError(`cannot read the config file ${candidate}: ${(error as Error).message}`);
+      throw new SourceOptionsError(`cannot read the config file ${file}: ${(error as Error).message}`);
+    }
+    try {
+      return parseSourceOptions(JSON.parse(text));
+    } catch (error) {
+      if (error instanceof SourceOptionsError) throw new SourceOptionsError(`${file}: ${error.message}`);
+      throw new SourceOptionsError(`${file} is not valid JSON: ${(error as Error).message}`);
     }
   }
-  if (text === undefined || file === undefined) return parseSourceOptions({});
-  try {
-    return parseSourceOptions(JSON.parse(text));
-  } catch (error) {
-    if (error instanceof SourceOptionsError) throw new SourceOptionsError(`${file}: ${error.message}`);
-    throw new SourceOptionsError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseSourceOptions({});
 }
